@@ -1,0 +1,16 @@
+namespace TokenFlow.Core.Engine;
+
+/// <summary>Running totals of what the engine did, read by the metrics exporters.</summary>
+public sealed class EngineCounters
+{
+    public long Iterations { get; set; }
+    public long PromptTokens { get; set; }
+    public long GeneratedTokens { get; set; }
+    public long SwapPreemptions { get; set; }
+    public long RecomputePreemptions { get; set; }
+    public long Loads { get; set; }
+    public long RecomputedTokens { get; set; }
+    public long FinishedRequests { get; set; }
+    public long AbortedRequests { get; set; }
+    public double BusySeconds { get; set; }
+}

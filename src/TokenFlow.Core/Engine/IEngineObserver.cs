@@ -1,0 +1,10 @@
+using TokenFlow.Core.Requests;
+
+namespace TokenFlow.Core.Engine;
+
+/// <summary>Receives the engine's output on the engine thread. Implementations must not block.</summary>
+public interface IEngineObserver
+{
+    void OnToken(Request request, int token, double time);
+    void OnFinished(Request request);
+}

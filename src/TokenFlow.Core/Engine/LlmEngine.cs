@@ -1,0 +1,215 @@
+using System.Collections.Concurrent;
+using TokenFlow.Core.Execution;
+using TokenFlow.Core.Kv;
+using TokenFlow.Core.Requests;
+using TokenFlow.Core.Scheduling;
+using TokenFlow.Core.Time;
+using TokenFlow.Core.Transfers;
+
+namespace TokenFlow.Core.Engine;
+
+/// <summary>
+/// The iteration loop: schedule → start transfers → execute → deliver tokens → update readers.
+/// It talks to the world only through <see cref="IClock"/>, <see cref="IExecutor"/> and
+/// <see cref="ITransferEngine"/>; the simulator and the real server drive the same code.
+/// <see cref="Submit"/> and <see cref="Abort"/> are thread-safe; everything else runs on the engine thread.
+/// </summary>
+public sealed class LlmEngine
+{
+    private readonly IClock _clock;
+    private readonly IExecutor _executor;
+    private readonly IScheduler _scheduler;
+    private readonly IEngineObserver? _observer;
+    private readonly ConcurrentQueue<Request> _submitted = new();
+    private readonly ConcurrentQueue<string> _aborts = new();
+    private readonly List<Request> _waiting = new();
+    private readonly List<Request> _active = new();
+    private readonly List<ScheduledSequence> _batch = new();
+    private readonly List<TransferJob> _completed = new();
+    private readonly List<Request> _byBuffer = new();
+    private readonly SchedulerContext _context;
+    private int[] _sampled = new int[64];
+    private volatile EngineSnapshot _snapshot = EngineSnapshot.Empty;
+    private double _lastSnapshot = double.NegativeInfinity;
+
+    public LlmEngine(EngineOptions options, IClock clock, IExecutor executor, ITransferEngine transfers, IScheduler scheduler, IEngineObserver? observer = null)
+    {
+        Options = options;
+        _clock = clock;
+        _executor = executor;
+        _scheduler = scheduler;
+        _observer = observer;
+        Kv = new KvCacheManager(options.Kv, transfers, executor.KvBytesPerBlock);
+        _context = new SchedulerContext(options, Kv, Estimates, _waiting, _active, Counters);
+    }
+
+    public EngineOptions Options { get; }
+    public KvCacheManager Kv { get; }
+    public EngineEstimates Estimates { get; } = new();
+    public EngineCounters Counters { get; } = new();
+    public IScheduler Scheduler => _scheduler;
+    public IClock Clock => _clock;
+
+    /// <summary>Seconds between dashboard snapshots (0 takes one every iteration).</summary>
+    public double SnapshotInterval { get; init; } = 0.1;
+
+    /// <summary>Latest picture of the engine; safe to read from any thread.</summary>
+    public EngineSnapshot Snapshot => _snapshot;
+
+    public int WaitingCount => _waiting.Count;
+    public int ActiveCount => _active.Count;
+    public bool HasWork => _waiting.Count > 0 || _active.Count > 0 || !_submitted.IsEmpty || !_aborts.IsEmpty;
+    public IReadOnlyList<Request> Active => _active;
+    public IReadOnlyList<Request> Waiting => _waiting;
+
+    /// <summary>Queues a request; it is seen at the next iteration. Thread-safe.</summary>
+    public void Submit(Request request)
+    {
+        _submitted.Enqueue(request);
+        _clock.Wake();
+    }
+
+    /// <summary>Aborts a request wherever it is; its blocks are free at the next iteration. Thread-safe.</summary>
+    public void Abort(string requestId)
+    {
+        _aborts.Enqueue(requestId);
+        _clock.Wake();
+    }
+
+    /// <summary>Runs one iteration. Returns false when there was nothing to compute.</summary>
+    public bool Step()
+    {
+        DrainInbox();
+        _completed.Clear();
+        Kv.Transfers.Poll(_completed);
+        foreach (var job in _completed) Kv.OnTransferComplete(job);
+        Kv.StartPendingLoads();
+
+        _context.Now = _clock.Now;
+        _batch.Clear();
+        _scheduler.Schedule(_context, _batch);
+        if (_batch.Count == 0)
+        {
+            TakeSnapshot(force: false);
+            return false;
+        }
+
+        ScheduleWriteThrough();
+        if (_sampled.Length < _batch.Count) _sampled = new int[Math.Max(_batch.Count, _sampled.Length * 2)];
+        var sampled = _sampled.AsSpan(0, _batch.Count);
+        sampled.Fill(-1);
+        var start = _clock.Now;
+        _executor.Execute(_batch, sampled);
+        var end = _clock.Now;
+        Estimates.Observe(_batch, end - start);
+        Counters.Iterations++;
+        Counters.BusySeconds += end - start;
+
+        for (var i = 0; i < _batch.Count; i++)
+        {
+            var s = _batch[i];
+            var r = s.Request;
+            if (r.State.IsTerminal()) continue;
+            if (double.IsNaN(r.FirstScheduledTime)) r.FirstScheduledTime = start;
+            r.NumComputed = s.Start + s.Count;
+            if (s.Start < r.PromptLength) Counters.PromptTokens += Math.Min(r.PromptLength, s.Start + s.Count) - s.Start;
+            if (sampled[i] >= 0 && s.Samples)
+            {
+                var token = sampled[i];
+                r.AppendToken(token, end);
+                Counters.GeneratedTokens++;
+                _observer?.OnToken(r, token, end);
+                if (ShouldFinish(r, token)) { Finish(r, r.Generated >= r.MaxTokens && !IsStop(r, token) ? FinishReason.Length : FinishReason.Stop); continue; }
+            }
+            r.State = r.RemainingToCompute > 1 ? RequestState.Prefilling : RequestState.Running;
+        }
+        TakeSnapshot(force: false);
+        return true;
+    }
+
+    /// <summary>When the engine next has something to do if no request arrives: a copy lands or the policy re-plans.</summary>
+    public double NextEventTime
+    {
+        get
+        {
+            var t = _scheduler.NextDecisionTime;
+            if (Kv.Transfers.NextCompletionTime is { } c) t = Math.Min(t, c);
+            else if (Kv.Transfers.InFlight > 0) t = Math.Min(t, _clock.Now + 0.001);
+            return t;
+        }
+    }
+
+    /// <summary>Aborts and releases everything (shutdown).</summary>
+    public void AbortAll()
+    {
+        foreach (var r in _waiting.Concat(_active).ToArray()) Finish(r, FinishReason.Abort);
+    }
+
+    /// <summary>Checks the KV invariants over every live request (tests and debugging).</summary>
+    public void ValidateKv() => Kv.Validate(_active.Concat(_waiting));
+
+    private void DrainInbox()
+    {
+        while (_submitted.TryDequeue(out var r))
+        {
+            r.State = RequestState.Waiting;
+            SchedulerContext.InsertByArrival(_waiting, r);
+        }
+        while (_aborts.TryDequeue(out var id))
+        {
+            var r = _active.Find(x => x.Id == id) ?? _waiting.Find(x => x.Id == id);
+            if (r is not null) Finish(r, FinishReason.Abort);
+        }
+    }
+
+    private void ScheduleWriteThrough()
+    {
+        if (!Kv.Options.WriteThrough) return;
+        _byBuffer.Clear();
+        var now = _clock.Now;
+        foreach (var s in _batch)
+            if (s.Request.State.IsResident() && s.Request.NumComputed >= Kv.BlockSize) _byBuffer.Add(s.Request);
+        if (_byBuffer.Count == 0) return;
+        _byBuffer.Sort((a, b) => b.Reader.Buffer(now).CompareTo(a.Reader.Buffer(now)));
+        Kv.ScheduleWriteThrough(_byBuffer, Estimates.Predict(_batch));
+    }
+
+    private bool ShouldFinish(Request r, int token) => r.Generated >= r.MaxTokens || IsStop(r, token);
+
+    private bool IsStop(Request r, int token)
+    {
+        if (r.IgnoreEos || r.Generated < r.MinTokens) return false;
+        return token == _executor.EosTokenId || (r.StopTokenIds?.Contains(token) ?? false);
+    }
+
+    private void Finish(Request r, FinishReason reason)
+    {
+        Kv.Release(r);
+        _waiting.Remove(r);
+        _active.Remove(r);
+        r.FinishReason = reason;
+        r.State = reason == FinishReason.Abort ? RequestState.Aborted : RequestState.Finished;
+        r.FinishTime = _clock.Now;
+        if (reason == FinishReason.Abort) Counters.AbortedRequests++;
+        else Counters.FinishedRequests++;
+        _observer?.OnFinished(r);
+    }
+
+    private void TakeSnapshot(bool force)
+    {
+        var now = _clock.Now;
+        if (!force && now - _lastSnapshot < SnapshotInterval) return;
+        _lastSnapshot = now;
+        var streams = new List<StreamSnapshot>(_active.Count + _waiting.Count);
+        int running = 0, paused = 0;
+        foreach (var r in _active)
+        {
+            if (r.State.IsResident()) running++; else paused++;
+            streams.Add(new StreamSnapshot(r.Id, r.State, r.Generated, r.Reader.Buffer(now), r.Reader.Slack(now), r.Rate, r.ArrivalTime));
+        }
+        foreach (var r in _waiting) streams.Add(new StreamSnapshot(r.Id, r.State, 0, 0, 0, r.Rate, r.ArrivalTime));
+        _snapshot = new EngineSnapshot(now, streams, _waiting.Count, running, paused,
+            Kv.Device.UsedCount, Kv.Device.Total, Kv.Host.UsedCount, Kv.Host.Total, Kv.BytesToHost, Kv.BytesToDevice,
+            Counters.SwapPreemptions, Counters.RecomputePreemptions, Counters.PromptTokens, Counters.GeneratedTokens);
+    }
+}

@@ -1,0 +1,3 @@
+namespace TokenFlow.Core.Kv;
+
+public enum KvTier { Device, Host }
