@@ -1,0 +1,36 @@
+namespace TokenFlow.Core.Scheduling;
+
+/// <summary>Constants of the <c>tokenflow</c> policy (design §4); every one is an option.</summary>
+public sealed record TokenFlowOptions
+{
+    /// <summary>Re-plan interval Δt, seconds.</summary>
+    public double ReplanInterval { get; init; } = 0.5;
+    /// <summary>A stream with less slack than this (seconds) is buffer-critical.</summary>
+    public double CriticalSlack { get; init; } = 1.0;
+    /// <summary>Buffer conservativeness μ ≥ 1: a victim's buffer must cover μ·r·(τ_evict + τ_load + τ_schedule).</summary>
+    public double BufferConservativeness { get; init; } = 2.0;
+    /// <summary>λ_w: how fast the working set shrinks toward the running count.</summary>
+    public double WorkingSetDecay { get; init; } = 0.5;
+    /// <summary>γ: weight of the starvation penalty in the utility.</summary>
+    public double StarvationWeight { get; init; } = 10;
+    /// <summary>s₀: slack scale of φ(s) = exp(−s/s₀), seconds.</summary>
+    public double SlackScale { get; init; } = 2.0;
+    /// <summary>Run the local-search pass after the greedy selection.</summary>
+    public bool LocalSearch { get; init; } = true;
+    /// <summary>Apply the schedulability guard (Σr over the working set against decode capacity).</summary>
+    public bool SchedulabilityGuard { get; init; } = true;
+}
+
+/// <summary>Constants of the <c>andes</c> baseline.</summary>
+public sealed record AndesOptions
+{
+    /// <summary>Decision interval, seconds.</summary>
+    public double Interval { get; init; } = 0.5;
+}
+
+/// <summary>Everything a policy may be configured with.</summary>
+public sealed record SchedulerOptions
+{
+    public TokenFlowOptions TokenFlow { get; init; } = new();
+    public AndesOptions Andes { get; init; } = new();
+}
