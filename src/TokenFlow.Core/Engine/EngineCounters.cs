@@ -12,5 +12,9 @@ public sealed class EngineCounters
     public long RecomputedTokens { get; set; }
     public long FinishedRequests { get; set; }
     public long AbortedRequests { get; set; }
+    /// <summary>Output tokens of requests that finished normally (for length estimates).</summary>
+    public long FinishedOutputTokens { get; set; }
+    /// <summary>Prompt plus output tokens of requests that finished normally (their final KV footprint).</summary>
+    public long FinishedContextTokens { get; set; }
     public double BusySeconds { get; set; }
 }

@@ -86,6 +86,7 @@ public sealed class LlmEngine
         Kv.StartPendingLoads();
 
         _context.Now = _clock.Now;
+        _context.Iteration = Counters.Iterations;
         _batch.Clear();
         _scheduler.Schedule(_context, _batch);
         if (_batch.Count == 0)
@@ -191,7 +192,12 @@ public sealed class LlmEngine
         r.State = reason == FinishReason.Abort ? RequestState.Aborted : RequestState.Finished;
         r.FinishTime = _clock.Now;
         if (reason == FinishReason.Abort) Counters.AbortedRequests++;
-        else Counters.FinishedRequests++;
+        else
+        {
+            Counters.FinishedRequests++;
+            Counters.FinishedOutputTokens += r.Generated;
+            Counters.FinishedContextTokens += r.TotalTokens;
+        }
         _observer?.OnFinished(r);
     }
 

@@ -37,6 +37,8 @@ public sealed class Request
 
     public ReaderModel Reader { get; }
     internal Kv.KvSequence Kv { get; } = new();
+    /// <summary>Iteration number in which this request was last put in a batch.</summary>
+    internal long BatchStamp { get; set; } = -1;
     public double Rate => Reader.Rate;
 
     public RequestState State { get; internal set; } = RequestState.Waiting;

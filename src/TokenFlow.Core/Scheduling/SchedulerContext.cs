@@ -26,6 +26,11 @@ public sealed class SchedulerContext
     internal List<Request> ActiveList { get; }
 
     public double Now { get; internal set; }
+    /// <summary>Number of the iteration being scheduled.</summary>
+    public long Iteration { get; internal set; }
+
+    /// <summary>True when the request already has a share of this iteration's batch.</summary>
+    public bool InBatch(Request r) => r.BatchStamp == Iteration;
     public EngineOptions Options { get; }
     public KvCacheManager Kv { get; }
     public EngineEstimates Estimates { get; }
@@ -79,9 +84,10 @@ public sealed class SchedulerContext
     /// <summary>Adds the next decode step of a running request, allocating its next block. False if the device is full.</summary>
     public bool TryAddDecode(Request r, List<ScheduledSequence> batch)
     {
-        if (r.State != RequestState.Running) return false;
+        if (r.State != RequestState.Running || InBatch(r)) return false;
         if (!Kv.TryEnsureCapacity(r, r.NumComputed + 1)) return false;
         batch.Add(new ScheduledSequence(r, r.NumComputed, 1, Kv.DeviceBlockTable(r)));
+        r.BatchStamp = Iteration;
         return true;
     }
 
@@ -91,12 +97,13 @@ public sealed class SchedulerContext
     /// </summary>
     public int TryAddPrefill(Request r, List<ScheduledSequence> batch, int budget)
     {
-        if (r.State != RequestState.Prefilling || budget <= 0) return 0;
+        if (r.State != RequestState.Prefilling || budget <= 0 || InBatch(r)) return 0;
         var remaining = r.RemainingToCompute;
         var n = Options.ChunkedPrefill ? Math.Min(remaining, budget) : remaining;
         if (n > budget && batch.Count > 0) return 0; // an unchunked prompt over budget runs alone
         if (!Kv.TryEnsureCapacity(r, r.NumComputed + n)) return 0;
         batch.Add(new ScheduledSequence(r, r.NumComputed, n, Kv.DeviceBlockTable(r)));
+        r.BatchStamp = Iteration;
         return n;
     }
 

@@ -1,12 +1,449 @@
 using TokenFlow.Core.Execution;
+using TokenFlow.Core.Kv;
+using TokenFlow.Core.Requests;
+using TokenFlow.Core.Transfers;
 
 namespace TokenFlow.Core.Scheduling;
 
+/// <summary>
+/// The buffer-aware preemptive policy of design §4. Without stress it behaves like plain
+/// continuous batching with new prefills first. Under stress (a request waits, or a paused stream
+/// runs low) it re-plans every Δt: it admits newcomers into the working set by switching out
+/// streams whose buffers cover the switch, then balances buffers by utility to decide which
+/// members run on the device, which are loaded back and which are evicted to the host.
+/// </summary>
 public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
 {
-    private readonly FcfsScheduler _fallback = new();
+    private readonly List<Member> _members = new();
+    private readonly List<Request> _victims = new();
+    private double _nextReplan = double.NegativeInfinity;
+    private double _wakeAt = double.PositiveInfinity;
+
     public TokenFlowOptions Options => options;
     public string Name => "tokenflow";
-    public double NextDecisionTime => double.PositiveInfinity;
-    public void Schedule(SchedulerContext context, List<ScheduledSequence> batch) => _fallback.Schedule(context, batch);
+    public double NextDecisionTime => _wakeAt;
+
+    /// <summary>Re-plans done, and how many of them fell back to FCFS because readers outran the hardware.</summary>
+    public long Replans { get; private set; }
+    public long GuardFallbacks { get; private set; }
+
+    public void Schedule(SchedulerContext ctx, List<ScheduledSequence> batch)
+    {
+        var now = ctx.Now;
+        var stressed = ctx.Waiting.Count > 0 || AnyPausedCritical(ctx);
+        if (stressed && now >= _nextReplan)
+        {
+            Replan(ctx);
+            _nextReplan = now + options.ReplanInterval;
+        }
+        BuildBatch(ctx, batch);
+        _wakeAt = NextWake(ctx, stressed || ctx.Waiting.Count > 0);
+    }
+
+    // ---------------------------------------------------------------- every iteration
+
+    /// <summary>Runs the current plan: prefills first (or chunked beside decodes), decodes of residents, and urgent loads when memory is free.</summary>
+    private void BuildBatch(SchedulerContext ctx, List<ScheduledSequence> batch)
+    {
+        var budget = ctx.Options.MaxBatchedTokens;
+        if (!ctx.Options.ChunkedPrefill)
+        {
+            Prefill(ctx, batch, ref budget);
+            if (batch.Count == 0) Decode(ctx, batch, ref budget);
+        }
+        else
+        {
+            Decode(ctx, batch, ref budget);
+            Prefill(ctx, batch, ref budget);
+        }
+        LoadUrgent(ctx);
+    }
+
+    private void Prefill(SchedulerContext ctx, List<ScheduledSequence> batch, ref int budget)
+    {
+        var maxSeqs = ctx.Options.MaxNumSeqs;
+        foreach (var r in ctx.Active)
+        {
+            if (batch.Count >= maxSeqs || budget <= 0) return;
+            if (r.State == RequestState.Prefilling) budget -= ctx.TryAddPrefill(r, batch, budget);
+        }
+        // Plain admission: whatever fits without preempting anyone.
+        var watermark = Watermark(ctx);
+        var resident = FcfsScheduler.CountResident(ctx);
+        while (ctx.Waiting.Count > 0 && batch.Count < maxSeqs && resident < maxSeqs && budget > 0)
+        {
+            var r = ctx.Waiting[0];
+            if (ctx.Kv.DeviceAvailable - ctx.PrefillBlocks(r) - GrowthBlocks(ctx) < watermark) return;
+            if (!ctx.Options.ChunkedPrefill && r.RemainingToCompute > budget && batch.Count > 0) return;
+            ctx.Admit(r);
+            resident++;
+            budget -= ctx.TryAddPrefill(r, batch, budget);
+        }
+    }
+
+    private void Decode(SchedulerContext ctx, List<ScheduledSequence> batch, ref int budget)
+    {
+        var maxSeqs = ctx.Options.MaxNumSeqs;
+        for (var i = 0; i < ctx.Active.Count; i++)
+        {
+            var r = ctx.Active[i];
+            if (r.State != RequestState.Running || batch.Count >= maxSeqs || budget <= 0) continue;
+            while (!ctx.TryAddDecode(r, batch))
+            {
+                // Out of blocks: switch out the deepest buffer that covers a switch; else recompute the newest.
+                var victim = DeepestVictim(ctx, exclude: r);
+                if (victim is not null)
+                {
+                    Evict(ctx, victim);
+                    if (ctx.TryAddDecode(r, batch)) break;
+                    if (ctx.Kv.DeviceAvailableSoon > 0) break; // the victim's tail is still being written: wait one iteration
+                    continue;
+                }
+                var newest = NewestResident(ctx) ?? r;
+                ctx.Preempt(newest, PreemptMode.Recompute);
+                if (newest == r) break;
+            }
+            if (ctx.InBatch(r)) budget--;
+        }
+    }
+
+    /// <summary>Loads paused streams that would run dry before the next re-plan, most urgent first, while memory is free.</summary>
+    private void LoadUrgent(SchedulerContext ctx)
+    {
+        var horizon = options.CriticalSlack + options.ReplanInterval;
+        var now = ctx.Now;
+        while (true)
+        {
+            Request? best = null;
+            var bestSlack = double.PositiveInfinity;
+            foreach (var r in ctx.Active)
+            {
+                if (r.State is not (RequestState.PausedOnHost or RequestState.PausedDropped)) continue;
+                var s = r.Reader.Slack(now);
+                if (s < bestSlack) { bestSlack = s; best = r; }
+            }
+            if (best is null || bestSlack - LoadSeconds(ctx, best) > horizon) return;
+            var need = ctx.Kv.BlocksFor(best.TotalTokens) + GrowthBlocks(ctx);
+            if (ctx.Kv.DeviceAvailable - need < Watermark(ctx)) return;
+            Resume(ctx, best);
+        }
+    }
+
+    // ---------------------------------------------------------------- re-plan
+
+    private void Replan(SchedulerContext ctx)
+    {
+        Replans++;
+        var sumRates = 0.0;
+        foreach (var r in ctx.Active) sumRates += r.Rate;
+        var capacity = DecodeCapacity(ctx);
+        if (options.SchedulabilityGuard && sumRates > capacity)
+        {
+            // Readers together outrun the hardware: balancing cannot help; keep FCFS with memory-aware admission.
+            GuardFallbacks++;
+            return;
+        }
+        Admit(ctx, ref sumRates, capacity);
+        Balance(ctx);
+    }
+
+    /// <summary>Step 1: grow the working set in arrival order, switching out streams whose buffers cover the switch.</summary>
+    private void Admit(SchedulerContext ctx, ref double sumRates, double capacity)
+    {
+        var beta = MeanFootprintBlocks(ctx);
+        var wStatic = Math.Max(1, (int)((ctx.Kv.Device.Total + ctx.Kv.Host.Total) / beta));
+        var running = FcfsScheduler.CountResident(ctx);
+        var wScheduled = running < wStatic ? wStatic - options.WorkingSetDecay * (wStatic - running) : wStatic;
+        var watermark = Watermark(ctx);
+        while (ctx.Waiting.Count > 0 && ctx.Active.Count < wScheduled && FcfsScheduler.CountResident(ctx) < ctx.Options.MaxNumSeqs)
+        {
+            var r = ctx.Waiting[0];
+            if (options.SchedulabilityGuard && sumRates + r.Rate > capacity) return;
+            var need = ctx.PrefillBlocks(r) + GrowthBlocks(ctx) + watermark;
+            if (ctx.Kv.DeviceAvailableSoon < need && !MakeRoom(ctx, need)) return;
+            ctx.Admit(r);
+            sumRates += r.Rate;
+        }
+    }
+
+    /// <summary>Evicts qualifying victims, deepest buffer first, until <paramref name="need"/> blocks are free or soon free.</summary>
+    private bool MakeRoom(SchedulerContext ctx, int need)
+    {
+        _victims.Clear();
+        var freeable = ctx.Kv.DeviceAvailableSoon;
+        foreach (var r in ctx.Active)
+            if (r.State == RequestState.Running && !ctx.InBatch(r) && IsVictim(ctx, r)) _victims.Add(r);
+        var now = ctx.Now;
+        _victims.Sort((a, b) => b.Reader.Slack(now).CompareTo(a.Reader.Slack(now)));
+        var take = 0;
+        while (freeable < need && take < _victims.Count) freeable += ctx.Kv.DeviceBlockTable(_victims[take++]).Count;
+        if (freeable < need) return false;
+        for (var i = 0; i < take; i++) Evict(ctx, _victims[i]);
+        return true;
+    }
+
+    /// <summary>Step 2: choose who runs on the device by utility, then load the chosen and evict the rest.</summary>
+    private void Balance(SchedulerContext ctx)
+    {
+        var now = ctx.Now;
+        var dt = options.ReplanInterval;
+        var residents = Math.Max(1, FcfsScheduler.CountResident(ctx));
+        var genRate = 1 / ctx.Estimates.Predict(residents, 0);
+        var budget = ctx.Kv.Device.Total - Watermark(ctx) - ctx.Kv.ReservedForLoads;
+        _members.Clear();
+        foreach (var r in ctx.Active)
+        {
+            switch (r.State)
+            {
+                case RequestState.Prefilling:
+                case RequestState.Loading:
+                case RequestState.Offloading:
+                    budget -= Math.Max(ctx.Kv.DeviceBlockTable(r).Count, ctx.Kv.BlocksFor(r.TotalTokens));
+                    continue;
+                case RequestState.Running:
+                case RequestState.PausedOnHost:
+                case RequestState.PausedDropped:
+                    _members.Add(Evaluate(ctx, r, genRate, dt, now));
+                    break;
+            }
+        }
+        _members.Sort(static (a, b) =>
+        {
+            var c = b.Forced.CompareTo(a.Forced);
+            if (c != 0) return c;
+            c = b.Utility.CompareTo(a.Utility);
+            if (c != 0) return c;
+            c = a.Request.Priority.CompareTo(b.Request.Priority);
+            return c != 0 ? c : a.Request.ArrivalTime.CompareTo(b.Request.ArrivalTime);
+        });
+
+        var chosen = new bool[_members.Count];
+        var used = Fill(chosen, budget, ctx.Options.MaxNumSeqs, out var total);
+        if (options.LocalSearch) LocalSearch(chosen, budget, ctx.Options.MaxNumSeqs, ref used, ref total);
+
+        // Evict first so that loads can reuse the blocks (load–evict overlap).
+        for (var i = 0; i < _members.Count; i++)
+        {
+            var m = _members[i];
+            if (!chosen[i] && m.Request.State == RequestState.Running) Evict(ctx, m.Request);
+        }
+        for (var i = 0; i < _members.Count; i++)
+        {
+            var m = _members[i];
+            if (chosen[i] && m.Request.State is RequestState.PausedOnHost or RequestState.PausedDropped) Resume(ctx, m.Request);
+        }
+    }
+
+    private Member Evaluate(SchedulerContext ctx, Request r, double genRate, double dt, double now)
+    {
+        var resident = r.State == RequestState.Running;
+        var buffer = r.Reader.Buffer(now);
+        var rate = r.Rate;
+        var length = EstimatedLength(ctx, r);
+        var remaining = Math.Max(1, length - r.Generated);
+        var produced = Math.Min(genRate * dt, remaining);
+        var afterIdle = Math.Max(0, buffer - rate * dt);
+        var afterRun = Math.Max(0, buffer - rate * dt + produced);
+        // Useful tokens: weight the produced tokens by the buffer they are generated into (design §3).
+        var full = 0.1 * length;
+        var zero = 0.2 * length;
+        var mid = (buffer + afterRun) / 2;
+        var useful = produced * Metrics.RequestMetricsCalculator.Weight(mid, full, zero);
+        var penaltyAvoided = options.StarvationWeight * (Phi(afterIdle / rate) - Phi(afterRun / rate));
+        var utility = useful + penaltyAvoided;
+        var switchSeconds = 0.0;
+        if (!resident)
+        {
+            // Coming back costs the tokens not produced while the KV moves or is recomputed.
+            switchSeconds = LoadSeconds(ctx, r);
+            utility -= genRate * switchSeconds * Metrics.RequestMetricsCalculator.Weight(buffer, full, zero);
+        }
+        var slack = buffer / rate;
+        var forced = resident && (slack < options.CriticalSlack || !IsVictim(ctx, r));
+        // A paused stream that would run dry before the next chance to load it must come back now.
+        if (!resident && slack - dt - switchSeconds < options.CriticalSlack) utility += 1e6 - slack;
+        var size = ctx.Kv.BlocksFor(r.TotalTokens + (int)Math.Ceiling(produced) + 1);
+        return new Member(r, utility, size, forced, resident);
+    }
+
+    private int Fill(bool[] chosen, int budget, int maxSeqs, out double total)
+    {
+        var used = 0;
+        var count = 0;
+        total = 0;
+        for (var i = 0; i < _members.Count; i++)
+        {
+            var m = _members[i];
+            if (m.Forced || (count < maxSeqs && used + m.Size <= budget && (m.Resident || m.Utility > 0)))
+            {
+                chosen[i] = true;
+                used += m.Size;
+                count++;
+                total += m.Utility;
+            }
+        }
+        return used;
+    }
+
+    /// <summary>One pass over adjacent pairs across the cut: swap when it raises the chosen set's utility within memory.</summary>
+    private void LocalSearch(bool[] chosen, int budget, int maxSeqs, ref int used, ref double total)
+    {
+        for (var i = 0; i + 1 < _members.Count; i++)
+        {
+            if (!chosen[i] || chosen[i + 1] || _members[i].Forced) continue;
+            var a = _members[i];
+            var b = _members[i + 1];
+            if (!b.Resident && b.Utility <= 0) continue;
+            var newUsed = used - a.Size + b.Size;
+            if (newUsed > budget) continue;
+            // With a's blocks freed, later members may fit too: count what a refill would add.
+            var gain = b.Utility - a.Utility;
+            var extraUsed = 0;
+            for (var j = i + 2; j < _members.Count; j++)
+            {
+                var m = _members[j];
+                if (chosen[j] || (!m.Resident && m.Utility <= 0)) continue;
+                if (newUsed + extraUsed + m.Size <= budget) { gain += m.Utility; extraUsed += m.Size; }
+            }
+            if (gain <= 0) continue;
+            chosen[i] = false;
+            chosen[i + 1] = true;
+            used = newUsed;
+            total += b.Utility - a.Utility;
+            var count = chosen.Count(c => c);
+            for (var j = i + 2; j < _members.Count && count < maxSeqs; j++)
+            {
+                var m = _members[j];
+                if (chosen[j] || (!m.Resident && m.Utility <= 0) || used + m.Size > budget) continue;
+                chosen[j] = true;
+                used += m.Size;
+                total += m.Utility;
+                count++;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- switching
+
+    /// <summary>A victim's buffer must cover μ·r·(τ_evict + τ_load + τ_schedule).</summary>
+    internal bool IsVictim(SchedulerContext ctx, Request r)
+    {
+        if (r.State != RequestState.Running) return false;
+        var slack = r.Reader.Slack(ctx.Now);
+        if (slack < options.CriticalSlack) return false;
+        var tail = r.NumComputed - ctx.Kv.SyncedTokens(r);
+        var evict = ctx.Kv.Transfers.EstimateCompletionDelay(TransferKind.Offload, ctx.Kv.BlocksFor(tail) * ctx.Kv.BytesPerBlock);
+        var load = LoadSeconds(ctx, r);
+        var required = options.BufferConservativeness * r.Rate * (evict + load + options.ReplanInterval);
+        return r.Reader.Buffer(ctx.Now) >= required;
+    }
+
+    private Request? DeepestVictim(SchedulerContext ctx, Request exclude)
+    {
+        Request? best = null;
+        var bestSlack = double.NegativeInfinity;
+        foreach (var r in ctx.Active)
+        {
+            if (r == exclude || ctx.InBatch(r) || r.State != RequestState.Running) continue;
+            var s = r.Reader.Slack(ctx.Now);
+            if (s > bestSlack && IsVictim(ctx, r)) { bestSlack = s; best = r; }
+        }
+        return best;
+    }
+
+    private static Request? NewestResident(SchedulerContext ctx)
+    {
+        for (var i = ctx.Active.Count - 1; i >= 0; i--)
+        {
+            var r = ctx.Active[i];
+            if (r.State.IsResident() && !ctx.InBatch(r)) return r;
+        }
+        return null;
+    }
+
+    /// <summary>Offload unless recomputing is cheaper than writing the tail now and loading it back later.</summary>
+    private static void Evict(SchedulerContext ctx, Request r)
+    {
+        var kv = ctx.Kv;
+        var tailBytes = kv.BlocksFor(r.NumComputed - kv.SyncedTokens(r)) * kv.BytesPerBlock;
+        var io = kv.Transfers.EstimateCompletionDelay(TransferKind.Offload, tailBytes)
+                 + kv.Transfers.EstimateCompletionDelay(TransferKind.Load, kv.BlocksFor(r.NumComputed) * kv.BytesPerBlock);
+        var recompute = ctx.Estimates.RecomputeSeconds(r.NumComputed, ctx.Options.MaxBatchedTokens);
+        ctx.Preempt(r, io <= recompute ? PreemptMode.Offload : PreemptMode.Recompute);
+    }
+
+    /// <summary>Load from the host when t_IO is below the recompute time; otherwise recompute.</summary>
+    private static void Resume(SchedulerContext ctx, Request r)
+    {
+        if (r.State == RequestState.PausedOnHost)
+        {
+            var io = LoadSeconds(ctx, r);
+            var recompute = ctx.Estimates.RecomputeSeconds(r.NumComputed, ctx.Options.MaxBatchedTokens);
+            ctx.Resume(r, io <= recompute ? PreemptMode.Offload : PreemptMode.Recompute);
+        }
+        else ctx.Resume(r, PreemptMode.Recompute);
+    }
+
+    private static double LoadSeconds(SchedulerContext ctx, Request r)
+    {
+        if (r.State == RequestState.PausedDropped) return ctx.Estimates.RecomputeSeconds(r.TotalTokens, ctx.Options.MaxBatchedTokens);
+        var bytes = ctx.Kv.BlocksFor(r.NumComputed) * ctx.Kv.BytesPerBlock;
+        return ctx.Kv.Transfers.EstimateCompletionDelay(TransferKind.Load, bytes);
+    }
+
+    // ---------------------------------------------------------------- estimates
+
+    private bool AnyPausedCritical(SchedulerContext ctx)
+    {
+        foreach (var r in ctx.Active)
+            if (r.State.IsPaused() && r.Reader.Slack(ctx.Now) < options.CriticalSlack + options.ReplanInterval) return true;
+        return false;
+    }
+
+    private double NextWake(SchedulerContext ctx, bool stressed)
+    {
+        var t = stressed ? Math.Max(_nextReplan, ctx.Now) : double.PositiveInfinity;
+        foreach (var r in ctx.Active)
+            if (r.State is RequestState.PausedOnHost or RequestState.PausedDropped)
+                t = Math.Min(t, ctx.Now + Math.Max(0, r.Reader.Slack(ctx.Now) - options.CriticalSlack - options.ReplanInterval));
+        return t;
+    }
+
+    /// <summary>Γ: aggregate decode tokens/s when the device holds as many streams as fit.</summary>
+    private static double DecodeCapacity(SchedulerContext ctx)
+    {
+        var perStream = Math.Max(1, MeanFootprintBlocks(ctx));
+        var n = (int)Math.Min(ctx.Options.MaxNumSeqs, Math.Max(1, ctx.Kv.Device.Total / perStream));
+        return ctx.Estimates.DecodeCapacity(n);
+    }
+
+    /// <summary>β: mean KV footprint of a request in blocks, from finished requests once there are some.</summary>
+    private static double MeanFootprintBlocks(SchedulerContext ctx)
+    {
+        var c = ctx.Counters;
+        if (c.FinishedRequests > 0) return Math.Max(1, (double)c.FinishedContextTokens / c.FinishedRequests / ctx.Kv.BlockSize);
+        double sum = 0;
+        var n = 0;
+        foreach (var r in ctx.Active) { sum += r.PromptLength + r.MaxTokens; n++; }
+        foreach (var r in ctx.Waiting) { sum += r.PromptLength + r.MaxTokens; n++; }
+        return n == 0 ? 1 : Math.Max(1, sum / n / ctx.Kv.BlockSize);
+    }
+
+    /// <summary>L̂: max_tokens, capped by the running mean length of finished requests.</summary>
+    private static double EstimatedLength(SchedulerContext ctx, Request r)
+    {
+        var c = ctx.Counters;
+        double length = r.MaxTokens;
+        if (c.FinishedRequests > 0) length = Math.Min(length, (double)c.FinishedOutputTokens / c.FinishedRequests);
+        return Math.Max(length, r.Generated + 1);
+    }
+
+    private int GrowthBlocks(SchedulerContext ctx) =>
+        ctx.Kv.BlocksFor((int)Math.Ceiling(options.ReplanInterval / Math.Max(1e-4, ctx.Estimates.Predict(1, 0))));
+
+    private static int Watermark(SchedulerContext ctx) => (int)(ctx.Options.AdmissionWatermark * ctx.Kv.Device.Total);
+
+    private double Phi(double slackSeconds) => Math.Exp(-slackSeconds / options.SlackScale);
+
+    private readonly record struct Member(Request Request, double Utility, int Size, bool Forced, bool Resident);
 }
