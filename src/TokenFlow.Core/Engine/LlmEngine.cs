@@ -165,7 +165,7 @@ public sealed class LlmEngine
 
     private void ScheduleWriteThrough()
     {
-        if (!Kv.Options.WriteThrough) return;
+        if (!Kv.Options.WriteThrough || !_scheduler.UsesHostTier) return;
         _byBuffer.Clear();
         var now = _clock.Now;
         foreach (var s in _batch)

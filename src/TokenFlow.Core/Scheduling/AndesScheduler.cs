@@ -17,6 +17,7 @@ public sealed class AndesScheduler(AndesOptions options) : IScheduler
 
     public AndesOptions Options => options;
     public string Name => "andes";
+    public bool UsesHostTier => false;
     public double NextDecisionTime => _nextDecision;
 
     public void Schedule(SchedulerContext ctx, List<ScheduledSequence> batch)

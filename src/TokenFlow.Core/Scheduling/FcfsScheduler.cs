@@ -21,6 +21,7 @@ public sealed class FcfsScheduler : IScheduler
     private readonly FutureTokenReservation _reservation = new();
 
     public string Name => "fcfs";
+    public bool UsesHostTier => false;
     public double NextDecisionTime => double.PositiveInfinity;
 
     public void Schedule(SchedulerContext ctx, List<ScheduledSequence> batch)

@@ -14,4 +14,7 @@ public interface IScheduler
 
     /// <summary>When the policy next wants to run even if nothing else happens (its re-plan timer).</summary>
     double NextDecisionTime { get; }
+
+    /// <summary>Whether the policy pauses streams onto the host tier; if not, the engine skips write-through.</summary>
+    bool UsesHostTier { get; }
 }

@@ -21,6 +21,7 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
 
     public TokenFlowOptions Options => options;
     public string Name => "tokenflow";
+    public bool UsesHostTier => true;
     public double NextDecisionTime => _wakeAt;
 
     /// <summary>Re-plans done, and how many of them fell back to FCFS because readers outran the hardware.</summary>
@@ -30,6 +31,7 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
     public void Schedule(SchedulerContext ctx, List<ScheduledSequence> batch)
     {
         var now = ctx.Now;
+        AdmitWhatFits(ctx);
         var stressed = ctx.Waiting.Count > 0 || AnyPausedCritical(ctx);
         if (stressed && now >= _nextReplan)
         {
@@ -56,7 +58,7 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
             Decode(ctx, batch, ref budget);
             Prefill(ctx, batch, ref budget);
         }
-        LoadUrgent(ctx);
+        LoadWhileFree(ctx);
     }
 
     private void Prefill(SchedulerContext ctx, List<ScheduledSequence> batch, ref int budget)
@@ -67,18 +69,29 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
             if (batch.Count >= maxSeqs || budget <= 0) return;
             if (r.State == RequestState.Prefilling) budget -= ctx.TryAddPrefill(r, batch, budget);
         }
-        // Plain admission: whatever fits without preempting anyone.
+    }
+
+    /// <summary>Plain admission: new requests that fit without preempting anyone, in arrival order.</summary>
+    private void AdmitWhatFits(SchedulerContext ctx)
+    {
         var watermark = Watermark(ctx);
         var resident = FcfsScheduler.CountResident(ctx);
-        while (ctx.Waiting.Count > 0 && batch.Count < maxSeqs && resident < maxSeqs && budget > 0)
+        while (ctx.Waiting.Count > 0 && resident < ctx.Options.MaxNumSeqs)
         {
             var r = ctx.Waiting[0];
-            if (ctx.Kv.DeviceAvailable - ctx.PrefillBlocks(r) - GrowthBlocks(ctx) < watermark) return;
-            if (!ctx.Options.ChunkedPrefill && r.RemainingToCompute > budget && batch.Count > 0) return;
+            if (ctx.Kv.DeviceAvailable - PendingPrefillBlocks(ctx) - ctx.PrefillBlocks(r) - GrowthBlocks(ctx) < watermark) return;
             ctx.Admit(r);
             resident++;
-            budget -= ctx.TryAddPrefill(r, batch, budget);
         }
+    }
+
+    /// <summary>Blocks that admitted requests still need for the rest of their prefill.</summary>
+    private static int PendingPrefillBlocks(SchedulerContext ctx)
+    {
+        var sum = 0;
+        foreach (var r in ctx.Active)
+            if (r.State == RequestState.Prefilling) sum += Math.Max(0, ctx.PrefillBlocks(r));
+        return sum;
     }
 
     private void Decode(SchedulerContext ctx, List<ScheduledSequence> batch, ref int budget)
@@ -107,12 +120,17 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
         }
     }
 
-    /// <summary>Loads paused streams that would run dry before the next re-plan, most urgent first, while memory is free.</summary>
-    private void LoadUrgent(SchedulerContext ctx)
+    /// <summary>
+    /// Work conservation: while device memory is free (beyond one block of growth per running
+    /// stream), bring paused streams back, lowest slack first, so that pausing never idles the
+    /// hardware and token throughput stays that of plain batching.
+    /// </summary>
+    private void LoadWhileFree(SchedulerContext ctx)
     {
-        var horizon = options.CriticalSlack + options.ReplanInterval;
         var now = ctx.Now;
-        while (true)
+        var headroom = Watermark(ctx) + FcfsScheduler.CountResident(ctx);
+        if (ctx.Waiting.Count > 0) return; // free memory goes to newcomers first
+        while (FcfsScheduler.CountResident(ctx) < ctx.Options.MaxNumSeqs)
         {
             Request? best = null;
             var bestSlack = double.PositiveInfinity;
@@ -122,10 +140,11 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
                 var s = r.Reader.Slack(now);
                 if (s < bestSlack) { bestSlack = s; best = r; }
             }
-            if (best is null || bestSlack - LoadSeconds(ctx, best) > horizon) return;
+            if (best is null) return;
             var need = ctx.Kv.BlocksFor(best.TotalTokens) + GrowthBlocks(ctx);
-            if (ctx.Kv.DeviceAvailable - need < Watermark(ctx)) return;
+            if (ctx.Kv.DeviceAvailable - need < headroom) return;
             Resume(ctx, best);
+            headroom++;
         }
     }
 
@@ -159,7 +178,7 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
         {
             var r = ctx.Waiting[0];
             if (options.SchedulabilityGuard && sumRates + r.Rate > capacity) return;
-            var need = ctx.PrefillBlocks(r) + GrowthBlocks(ctx) + watermark;
+            var need = PendingPrefillBlocks(ctx) + ctx.PrefillBlocks(r) + GrowthBlocks(ctx) + watermark;
             if (ctx.Kv.DeviceAvailableSoon < need && !MakeRoom(ctx, need)) return;
             ctx.Admit(r);
             sumRates += r.Rate;
@@ -282,6 +301,15 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
                 total += m.Utility;
             }
         }
+        // Leftover memory is not left idle: paused members that still fit come back too.
+        for (var i = 0; i < _members.Count && count < maxSeqs; i++)
+        {
+            var m = _members[i];
+            if (chosen[i] || used + m.Size > budget) continue;
+            chosen[i] = true;
+            used += m.Size;
+            count++;
+        }
         return used;
     }
 
@@ -372,16 +400,15 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
         ctx.Preempt(r, io <= recompute ? PreemptMode.Offload : PreemptMode.Recompute);
     }
 
+    private static void Resume(SchedulerContext ctx, Request r) => ctx.Resume(r, ChooseResume(ctx, r));
+
     /// <summary>Load from the host when t_IO is below the recompute time; otherwise recompute.</summary>
-    private static void Resume(SchedulerContext ctx, Request r)
+    internal static PreemptMode ChooseResume(SchedulerContext ctx, Request r)
     {
-        if (r.State == RequestState.PausedOnHost)
-        {
-            var io = LoadSeconds(ctx, r);
-            var recompute = ctx.Estimates.RecomputeSeconds(r.NumComputed, ctx.Options.MaxBatchedTokens);
-            ctx.Resume(r, io <= recompute ? PreemptMode.Offload : PreemptMode.Recompute);
-        }
-        else ctx.Resume(r, PreemptMode.Recompute);
+        if (r.State != RequestState.PausedOnHost) return PreemptMode.Recompute;
+        var io = LoadSeconds(ctx, r);
+        var recompute = ctx.Estimates.RecomputeSeconds(r.NumComputed, ctx.Options.MaxBatchedTokens);
+        return io <= recompute ? PreemptMode.Offload : PreemptMode.Recompute;
     }
 
     private static double LoadSeconds(SchedulerContext ctx, Request r)
