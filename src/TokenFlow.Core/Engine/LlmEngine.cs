@@ -128,6 +128,17 @@ public sealed class LlmEngine
         return true;
     }
 
+    /// <summary>Runs only the policy's decision on the current state, executing nothing (benchmarks).</summary>
+    internal void ScheduleOnly(List<ScheduledSequence> batch)
+    {
+        _context.Now = _clock.Now;
+        _context.Iteration = long.MaxValue / 2 + ++_dryRuns;
+        batch.Clear();
+        _scheduler.Schedule(_context, batch);
+    }
+
+    private long _dryRuns;
+
     /// <summary>When the engine next has something to do if no request arrives: a copy lands or the policy re-plans.</summary>
     public double NextEventTime
     {

@@ -174,19 +174,25 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
         var running = FcfsScheduler.CountResident(ctx);
         var wScheduled = running < wStatic ? wStatic - options.WorkingSetDecay * (wStatic - running) : wStatic;
         var watermark = Watermark(ctx);
-        while (ctx.Waiting.Count > 0 && ctx.Active.Count < wScheduled && FcfsScheduler.CountResident(ctx) < ctx.Options.MaxNumSeqs)
+        var resident = FcfsScheduler.CountResident(ctx);
+        while (ctx.Waiting.Count > 0 && ctx.Active.Count < wScheduled)
         {
             var r = ctx.Waiting[0];
             if (options.SchedulabilityGuard && sumRates + r.Rate > capacity) return;
             var need = PendingPrefillBlocks(ctx) + ctx.PrefillBlocks(r) + GrowthBlocks(ctx) + watermark;
-            if (ctx.Kv.DeviceAvailableSoon < need && !MakeRoom(ctx, need)) return;
+            var slots = resident + 1 - ctx.Options.MaxNumSeqs;
+            if ((ctx.Kv.DeviceAvailableSoon < need || slots > 0) && !MakeRoom(ctx, need, slots)) return;
             ctx.Admit(r);
             sumRates += r.Rate;
+            resident = FcfsScheduler.CountResident(ctx);
         }
     }
 
-    /// <summary>Evicts qualifying victims, deepest buffer first, until <paramref name="need"/> blocks are free or soon free.</summary>
-    private bool MakeRoom(SchedulerContext ctx, int need)
+    /// <summary>
+    /// Evicts qualifying victims, deepest buffer first, until <paramref name="need"/> blocks are free
+    /// (or soon free) and at least <paramref name="slots"/> sequences have left the device.
+    /// </summary>
+    private bool MakeRoom(SchedulerContext ctx, int need, int slots)
     {
         _victims.Clear();
         var freeable = ctx.Kv.DeviceAvailableSoon;
@@ -195,8 +201,8 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
         var now = ctx.Now;
         _victims.Sort((a, b) => b.Reader.Slack(now).CompareTo(a.Reader.Slack(now)));
         var take = 0;
-        while (freeable < need && take < _victims.Count) freeable += ctx.Kv.DeviceBlockTable(_victims[take++]).Count;
-        if (freeable < need) return false;
+        while ((freeable < need || take < slots) && take < _victims.Count) freeable += ctx.Kv.DeviceBlockTable(_victims[take++]).Count;
+        if (freeable < need || take < slots) return false;
         for (var i = 0; i < take; i++) Evict(ctx, _victims[i]);
         return true;
     }
@@ -237,8 +243,9 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
         });
 
         var chosen = new bool[_members.Count];
-        var used = Fill(chosen, budget, ctx.Options.MaxNumSeqs, out var total);
-        if (options.LocalSearch) LocalSearch(chosen, budget, ctx.Options.MaxNumSeqs, ref used, ref total);
+        var seqs = ctx.Options.MaxNumSeqs;
+        var used = Fill(chosen, budget, seqs, out var total);
+        if (options.LocalSearch) LocalSearch(chosen, budget, seqs, ref used, ref total);
 
         // Evict first so that loads can reuse the blocks (load–evict overlap).
         for (var i = 0; i < _members.Count; i++)
@@ -396,7 +403,7 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
         var tailBytes = kv.BlocksFor(r.NumComputed - kv.SyncedTokens(r)) * kv.BytesPerBlock;
         var io = kv.Transfers.EstimateCompletionDelay(TransferKind.Offload, tailBytes)
                  + kv.Transfers.EstimateCompletionDelay(TransferKind.Load, kv.BlocksFor(r.NumComputed) * kv.BytesPerBlock);
-        var recompute = ctx.Estimates.RecomputeSeconds(r.NumComputed, ctx.Options.MaxBatchedTokens);
+        var recompute = RecomputeSeconds(ctx, r.NumComputed);
         ctx.Preempt(r, io <= recompute ? PreemptMode.Offload : PreemptMode.Recompute);
     }
 
@@ -407,18 +414,31 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
     {
         if (r.State != RequestState.PausedOnHost) return PreemptMode.Recompute;
         var io = LoadSeconds(ctx, r);
-        var recompute = ctx.Estimates.RecomputeSeconds(r.NumComputed, ctx.Options.MaxBatchedTokens);
+        var recompute = RecomputeSeconds(ctx, r.NumComputed);
         return io <= recompute ? PreemptMode.Offload : PreemptMode.Recompute;
     }
 
     private static double LoadSeconds(SchedulerContext ctx, Request r)
     {
-        if (r.State == RequestState.PausedDropped) return ctx.Estimates.RecomputeSeconds(r.TotalTokens, ctx.Options.MaxBatchedTokens);
+        if (r.State == RequestState.PausedDropped) return RecomputeSeconds(ctx, r.TotalTokens);
         var bytes = ctx.Kv.BlocksFor(r.NumComputed) * ctx.Kv.BytesPerBlock;
         return ctx.Kv.Transfers.EstimateCompletionDelay(TransferKind.Load, bytes);
     }
 
     // ---------------------------------------------------------------- estimates
+
+    /// <summary>
+    /// Time until a recompute of <paramref name="tokens"/> positions would finish: the prefill work
+    /// already queued ahead of it plus its own, at the measured per-token prefill latency. Queued
+    /// work counts on both sides, as the transfer estimate counts the copies queued on its link.
+    /// </summary>
+    private static double RecomputeSeconds(SchedulerContext ctx, int tokens)
+    {
+        var queued = 0;
+        foreach (var r in ctx.Active)
+            if (r.State == RequestState.Prefilling) queued += r.RemainingToCompute;
+        return ctx.Estimates.RecomputeSeconds(queued + tokens, ctx.Options.MaxBatchedTokens);
+    }
 
     private bool AnyPausedCritical(SchedulerContext ctx)
     {
@@ -467,6 +487,13 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
 
     private int GrowthBlocks(SchedulerContext ctx) =>
         ctx.Kv.BlocksFor((int)Math.Ceiling(options.ReplanInterval / Math.Max(1e-4, ctx.Estimates.Predict(1, 0))));
+
+    private static int CountRunning(SchedulerContext ctx)
+    {
+        var n = 0;
+        foreach (var r in ctx.Active) if (r.State == RequestState.Running) n++;
+        return n;
+    }
 
     private static int Watermark(SchedulerContext ctx) => (int)(ctx.Options.AdmissionWatermark * ctx.Kv.Device.Total);
 
