@@ -1,13 +1,91 @@
 using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using TokenFlow.Server;
 
 namespace TokenFlow.Cli.Commands;
 
+/// <summary><c>tokenflow serve</c>: the OpenAI-compatible HTTP server (see docs/server.md).</summary>
 internal static class ServeCommand
 {
     public static Command Create()
     {
-        var cmd = new Command("serve", "(not yet available)");
-        cmd.SetAction(_ => { Console.Error.WriteLine("tokenflow serve: not yet available"); return 2; });
+        var d = new ServerOptions();
+        var model = new Option<string?>("--model") { Description = "Model file (.bin llama2.c or .gguf). Default: $TOKENFLOW_MODEL, else ../shared/models/stories260K, else a synthetic model." };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer file for a llama2.c .bin (default: tok{vocab}.bin beside the model)." };
+        var host = new Option<string>("--host") { Description = "Address to bind.", DefaultValueFactory = _ => d.Host };
+        var port = new Option<int>("--port") { Description = "Port to bind (0 picks a free one).", DefaultValueFactory = _ => d.Port };
+        var name = new Option<string?>("--served-model-name") { Description = "Model id on the API (default: the model's name)." };
+        var policy = new Option<string>("--policy") { Description = "Scheduling policy: fcfs, andes or tokenflow.", DefaultValueFactory = _ => d.Policy };
+        var device = new Option<int?>("--device-kv-blocks") { Description = "Device KV blocks (default: about 256 MiB of KV)." };
+        var hostBlocks = new Option<int?>("--host-kv-blocks") { Description = "Host KV blocks (default: 4x the device pool)." };
+        var blockSize = new Option<int>("--block-size") { Description = "Tokens per KV block.", DefaultValueFactory = _ => d.BlockSize };
+        var maxSeqs = new Option<int>("--max-num-seqs") { Description = "Most sequences per iteration.", DefaultValueFactory = _ => d.MaxNumSeqs };
+        var maxTokens = new Option<int>("--max-batched-tokens") { Description = "Token budget per iteration.", DefaultValueFactory = _ => d.MaxBatchedTokens };
+        var chunked = new Option<bool>("--chunked-prefill") { Description = "Mix prompt chunks into decode iterations (vLLM V1) instead of prefill-first." };
+        var rate = new Option<double>("--default-consumption-rate") { Description = "Tokens/s assumed for clients that declare no consumption_rate.", DefaultValueFactory = _ => d.DefaultConsumptionRate };
+        var apiKey = new Option<string?>("--api-key") { Description = "Require 'Authorization: Bearer KEY' on /v1/* (default: $TOKENFLOW_API_KEY, else none)." };
+        var queued = new Option<int>("--max-num-queued-reqs") { Description = "Waiting requests beyond which new ones get 429.", DefaultValueFactory = _ => d.MaxNumQueuedReqs };
+        var timeout = new Option<double>("--queue-timeout") { Description = "Seconds a request may wait before it gets 503 (0: forever).", DefaultValueFactory = _ => d.QueueTimeout?.TotalSeconds ?? 0 };
+        var threads = new Option<int?>("--threads") { Description = "Compute threads for the CPU executor." };
+        var bandwidth = new Option<double?>("--transfer-bandwidth") { Description = "Cap host<->device KV copies at this many bytes/s (emulates PCIe)." };
+        var maxBody = new Option<long>("--max-body-bytes") { Description = "Largest request body (413 above).", DefaultValueFactory = _ => d.MaxBodyBytes };
+        var logRequests = new Option<bool>("--log-requests") { Description = "Log one line per finished request." };
+
+        var cmd = new Command("serve", "Serve a model over an OpenAI-compatible HTTP API, with metrics and a live dashboard.");
+        foreach (var o in new Option[] { model, tokenizer, host, port, name, policy, device, hostBlocks, blockSize, maxSeqs, maxTokens, chunked, rate, apiKey, queued, timeout, threads, bandwidth, maxBody, logRequests })
+            cmd.Options.Add(o);
+
+        cmd.SetAction((parse, ct) => CliErrors.Guard(async () =>
+        {
+            var sw = Stopwatch.StartNew();
+            var q = parse.GetValue(timeout);
+            if (!double.IsFinite(q) || q < 0) throw new CliException("--queue-timeout must be a non-negative number of seconds");
+            var options = new ServerOptions
+            {
+                ModelPath = parse.GetValue(model),
+                TokenizerPath = parse.GetValue(tokenizer),
+                Host = parse.GetValue(host)!,
+                Port = parse.GetValue(port),
+                ServedModelName = parse.GetValue(name),
+                Policy = parse.GetValue(policy)!,
+                DeviceKvBlocks = parse.GetValue(device),
+                HostKvBlocks = parse.GetValue(hostBlocks),
+                BlockSize = parse.GetValue(blockSize),
+                MaxNumSeqs = parse.GetValue(maxSeqs),
+                MaxBatchedTokens = parse.GetValue(maxTokens),
+                ChunkedPrefill = parse.GetValue(chunked),
+                DefaultConsumptionRate = parse.GetValue(rate),
+                ApiKey = parse.GetValue(apiKey) ?? NullIfEmpty(Environment.GetEnvironmentVariable("TOKENFLOW_API_KEY")),
+                MaxNumQueuedReqs = parse.GetValue(queued),
+                QueueTimeout = q == 0 ? null : TimeSpan.FromSeconds(q),
+                Threads = parse.GetValue(threads),
+                TransferBandwidth = parse.GetValue(bandwidth),
+                MaxBodyBytes = parse.GetValue(maxBody),
+                LogRequests = parse.GetValue(logRequests),
+            };
+            TokenFlowServer.Validate(options);
+            ServerHandle server;
+            try { server = await TokenFlowServer.StartAsync(options, ct: ct); }
+            catch (IOException e) when (e.InnerException is System.Net.Sockets.SocketException || e.Message.Contains("address", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new CliException($"cannot bind {options.Host}:{options.Port}: {e.Message}");
+            }
+            await using (server)
+            {
+                var s = server.State;
+                var kv = s.Runner.Engine.Kv;
+                Console.WriteLine($"tokenflow serve: model {s.ModelName} (context {s.Model.ContextLength}{(s.Model.IsSynthetic ? ", SYNTHETIC: meaningless text" : "")}), policy {options.Policy}, " +
+                    $"KV {kv.Device.Total} device + {kv.Host.Total} host blocks of {kv.BlockSize} tokens");
+                Console.WriteLine($"listening on {server.Url}  (OpenAI base {server.ApiBase}, dashboard {server.Url}/, metrics {server.Url}/metrics)" +
+                    $"  started in {sw.Elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s; Ctrl+C stops");
+                try { await server.WaitForShutdownAsync(ct); }
+                catch (OperationCanceledException) { }
+            }
+            return 0;
+        }));
         return cmd;
     }
+
+    private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
 }

@@ -1,0 +1,22 @@
+using TokenFlow.Core.Requests;
+
+namespace TokenFlow.Server.Api;
+
+/// <summary>A validated completion or chat request, ready for the engine.</summary>
+public sealed record GenerationRequest
+{
+    public required int[] PromptTokens { get; init; }
+    public required int MaxTokens { get; init; }
+    public required SamplingParams Sampling { get; init; }
+    public required double ConsumptionRate { get; init; }
+    public int Priority { get; init; }
+    public bool Stream { get; init; }
+    public bool IncludeUsage { get; init; }
+    public bool ContinuousUsage { get; init; }
+    public bool IgnoreEos { get; init; }
+    public int MinTokens { get; init; }
+    public IReadOnlyList<string> StopStrings { get; init; } = [];
+    public IReadOnlySet<int>? StopTokenIds { get; init; }
+    public bool SkipSpecialTokens { get; init; } = true;
+    public string? User { get; init; }
+}

@@ -1,0 +1,89 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text.Json;
+
+namespace TokenFlow.Server.Api;
+
+/// <summary>
+/// Writes OpenAI-framed server-sent events (<c>data: {json}\n\n</c>, then <c>data: [DONE]\n\n</c>)
+/// straight into the response pipe. Chunks are written by hand so that null fields appear exactly
+/// where OpenAI puts them (finish_reason: null; usage only with include_usage).
+/// </summary>
+public sealed class SseWriter(PipeWriter pipe, bool chat, string id, long created, string model, bool includeUsage)
+{
+    private static readonly byte[] Prefix = "data: "u8.ToArray();
+    private static readonly byte[] Suffix = "\n\n"u8.ToArray();
+    private readonly ArrayBufferWriter<byte> _buffer = new(512);
+    private readonly JsonWriterOptions _options = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>A content chunk; <paramref name="role"/> only in a chat stream's first chunk.</summary>
+    public void Chunk(string? text, string? finishReason, Usage? continuousUsage = null, string? role = null)
+    {
+        Write(w =>
+        {
+            Header(w);
+            w.WriteStartArray("choices");
+            w.WriteStartObject();
+            w.WriteNumber("index", 0);
+            if (chat)
+            {
+                w.WriteStartObject("delta");
+                if (role is not null) w.WriteString("role", role);
+                if (text is not null) w.WriteString("content", text);
+                w.WriteEndObject();
+            }
+            else w.WriteString("text", text ?? "");
+            w.WriteNull("logprobs");
+            if (finishReason is null) w.WriteNull("finish_reason"); else w.WriteString("finish_reason", finishReason);
+            w.WriteEndObject();
+            w.WriteEndArray();
+            if (continuousUsage is not null) WriteUsage(w, continuousUsage);
+            else if (includeUsage) w.WriteNull("usage");
+        });
+    }
+
+    /// <summary>The final usage chunk of stream_options.include_usage: empty choices.</summary>
+    public void UsageChunk(Usage usage)
+    {
+        Write(w =>
+        {
+            Header(w);
+            w.WriteStartArray("choices");
+            w.WriteEndArray();
+            WriteUsage(w, usage);
+        });
+    }
+
+    public void Done() => pipe.Write("data: [DONE]\n\n"u8);
+
+    private void Header(Utf8JsonWriter w)
+    {
+        w.WriteString("id", id);
+        w.WriteString("object", chat ? "chat.completion.chunk" : "text_completion");
+        w.WriteNumber("created", created);
+        w.WriteString("model", model);
+    }
+
+    private static void WriteUsage(Utf8JsonWriter w, Usage u)
+    {
+        w.WriteStartObject("usage");
+        w.WriteNumber("prompt_tokens", u.PromptTokens);
+        w.WriteNumber("completion_tokens", u.CompletionTokens);
+        w.WriteNumber("total_tokens", u.TotalTokens);
+        w.WriteEndObject();
+    }
+
+    private void Write(Action<Utf8JsonWriter> body)
+    {
+        _buffer.ResetWrittenCount();
+        using (var w = new Utf8JsonWriter(_buffer, _options))
+        {
+            w.WriteStartObject();
+            body(w);
+            w.WriteEndObject();
+        }
+        pipe.Write(Prefix);
+        pipe.Write(_buffer.WrittenSpan);
+        pipe.Write(Suffix);
+    }
+}

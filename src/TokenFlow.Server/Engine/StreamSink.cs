@@ -1,0 +1,46 @@
+using System.Threading.Channels;
+using TokenFlow.Core.Requests;
+
+namespace TokenFlow.Server.Engine;
+
+/// <summary>
+/// One request's way out of the engine: an unbounded token channel (so a slow client never blocks
+/// the engine thread; the server buffers and the reader model drives scheduling) plus its outcome.
+/// </summary>
+public sealed class StreamSink
+{
+    private readonly Channel<int> _tokens = Channel.CreateUnbounded<int>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _cancelled;
+    private volatile int _finish = -1;
+
+    internal StreamSink(Request request) => Request = request;
+
+    public Request Request { get; }
+    public ChannelReader<int> Tokens => _tokens.Reader;
+    /// <summary>Completes at the first token or when the request ends, whichever comes first.</summary>
+    public Task Started => _started.Task;
+    public bool IsCancelled => Volatile.Read(ref _cancelled) != 0;
+    /// <summary>Set once the request has ended (before the token channel completes).</summary>
+    public FinishReason? FinishReason => _finish < 0 ? null : (FinishReason)_finish;
+    /// <summary>True when the engine failed rather than the client or a limit ending it.</summary>
+    public bool EngineFault { get; internal set; }
+    /// <summary>Engine-thread bookkeeping: counted in the queue until its first token.</summary>
+    internal bool Queued { get; set; } = true;
+    internal double LastTokenTime { get; set; } = double.NaN;
+
+    internal bool TryCancel() => Interlocked.Exchange(ref _cancelled, 1) == 0;
+
+    internal void OnToken(int token)
+    {
+        _tokens.Writer.TryWrite(token);
+        _started.TrySetResult();
+    }
+
+    internal void OnFinished(FinishReason reason)
+    {
+        _finish = (int)reason;
+        _tokens.Writer.TryComplete();
+        _started.TrySetResult();
+    }
+}

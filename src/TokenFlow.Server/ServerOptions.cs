@@ -1,0 +1,40 @@
+namespace TokenFlow.Server;
+
+/// <summary>Everything <c>tokenflow serve</c> can set; also the library API's configuration.</summary>
+public sealed record ServerOptions
+{
+    public string Host { get; init; } = "127.0.0.1";
+    /// <summary>TCP port; 0 picks a free one (tests).</summary>
+    public int Port { get; init; } = 8000;
+    /// <summary>Model file (.bin llama2.c or .gguf). Null: TOKENFLOW_MODEL, then ../shared/models/stories260K, then synthetic.</summary>
+    public string? ModelPath { get; init; }
+    public string? TokenizerPath { get; init; }
+    /// <summary>Name served on /v1/models; defaults to the model's own name.</summary>
+    public string? ServedModelName { get; init; }
+    public string Policy { get; init; } = "tokenflow";
+    /// <summary>Device KV blocks; null sizes the pool to about 256 MiB.</summary>
+    public int? DeviceKvBlocks { get; init; }
+    /// <summary>Host KV blocks; null is four times the device pool.</summary>
+    public int? HostKvBlocks { get; init; }
+    public int BlockSize { get; init; } = 16;
+    public int MaxNumSeqs { get; init; } = 256;
+    public int MaxBatchedTokens { get; init; } = 8192;
+    public bool ChunkedPrefill { get; init; }
+    /// <summary>Tokens/s assumed for a client that declares none (design §2).</summary>
+    public double DefaultConsumptionRate { get; init; } = 10;
+    public string? ApiKey { get; init; }
+    /// <summary>Requests without a first token beyond which new ones get 429.</summary>
+    public int MaxNumQueuedReqs { get; init; } = 1024;
+    /// <summary>A request still waiting after this long gets 503 and is removed; null waits forever.</summary>
+    public TimeSpan? QueueTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>Largest request body in bytes (413 above).</summary>
+    public long MaxBodyBytes { get; init; } = 4 << 20;
+    /// <summary>Compute threads for the CPU executor; null lets it decide.</summary>
+    public int? Threads { get; init; }
+    /// <summary>Caps host↔device copies (bytes/s) to emulate PCIe; null copies at memory speed.</summary>
+    public double? TransferBandwidth { get; init; }
+    /// <summary>Seconds between dashboard pushes.</summary>
+    public double DashboardInterval { get; init; } = 0.25;
+    /// <summary>Log each request at Information level (off by default: it costs time under load).</summary>
+    public bool LogRequests { get; init; }
+}

@@ -1,0 +1,151 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using TokenFlow.Core.Engine;
+using TokenFlow.Core.Kv;
+using TokenFlow.Core.Scheduling;
+using TokenFlow.Server.Api;
+using TokenFlow.Server.Dashboard;
+using TokenFlow.Server.Engine;
+using TokenFlow.Server.Metrics;
+using TokenFlow.Server.Model;
+
+namespace TokenFlow.Server;
+
+/// <summary>
+/// The library entry point: <c>await using var server = await TokenFlowServer.StartAsync(options);</c>
+/// then talk OpenAI to <c>server.ApiBase</c>. Each call builds its own engine, metrics registry and
+/// Kestrel host, so several servers can live in one process.
+/// </summary>
+public static class TokenFlowServer
+{
+    /// <summary>Device pool size when none is given: about this many bytes of KV.</summary>
+    public const long DefaultDeviceKvBytes = 256L << 20;
+
+    /// <summary>Loads the model chosen by the options (see <see cref="ModelLocator"/>) and starts serving.</summary>
+    public static Task<ServerHandle> StartAsync(ServerOptions options, ILoggerFactory? loggers = null, CancellationToken ct = default) =>
+        StartAsync(options, LoadModel(options, loggers?.CreateLogger("TokenFlow.Server")), loggers, ct);
+
+    /// <summary>Starts serving an already loaded model; the handle owns and disposes it.</summary>
+    public static async Task<ServerHandle> StartAsync(ServerOptions options, IModelHost model, ILoggerFactory? loggers = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        Validate(options);
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Production", ApplicationName = typeof(TokenFlowServer).Assembly.GetName().Name });
+        builder.Logging.ClearProviders();
+        if (loggers is not null) builder.Services.AddSingleton(loggers);
+        else builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+        builder.WebHost.UseKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = options.MaxBodyBytes;
+            k.AddServerHeader = false;
+            if (options.Host is "localhost") k.ListenLocalhost(options.Port);
+            else if (IPAddress.TryParse(options.Host, out var ip)) k.Listen(ip, options.Port);
+            else throw new ArgumentException($"--host must be an IP address or localhost, got '{options.Host}'");
+        });
+
+        var app = builder.Build();
+        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("TokenFlow.Server");
+        var state = CreateState(options, model, log);
+        state.Runner.Start();
+
+        app.Use((http, next) => ErrorHandling.Middleware(http, next, log));
+        app.Use(ErrorHandling.ApiKey(options.ApiKey));
+        app.MapPost("/v1/completions", (HttpContext http) => GenerationHandler.HandleAsync(http, state, chat: false));
+        app.MapPost("/v1/chat/completions", (HttpContext http) => GenerationHandler.HandleAsync(http, state, chat: true));
+        InfoEndpoints.Map(app, state);
+        MetricsEndpoint.Map(app, state);
+        DashboardEndpoints.Map(app, state);
+        string[] postOnly = ["/v1/completions", "/v1/chat/completions", "/tokenize", "/detokenize"];
+        app.MapFallback((HttpContext http) => throw (postOnly.Contains(http.Request.Path.Value?.TrimEnd('/'), StringComparer.OrdinalIgnoreCase)
+            ? new ApiException(405, $"Method {http.Request.Method} is not allowed on {http.Request.Path}; use POST.", "invalid_request_error", null, "method_not_allowed")
+            : new ApiException(404, $"Not found: {http.Request.Method} {http.Request.Path}", "invalid_request_error", null, "not_found")));
+
+        try { await app.StartAsync(ct); }
+        catch
+        {
+            state.Runner.Dispose();
+            model.Dispose();
+            await app.DisposeAsync();
+            throw;
+        }
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
+        var url = (addresses?.FirstOrDefault() ?? $"http://{options.Host}:{options.Port}").TrimEnd('/');
+        url = url.Replace("://[::]", "://localhost").Replace("://0.0.0.0", "://localhost");
+        return new ServerHandle(app, state, url);
+    }
+
+    /// <summary>Loads --model / TOKENFLOW_MODEL / stories260K, or the synthetic model with a warning.</summary>
+    public static IModelHost LoadModel(ServerOptions options, ILogger? log = null)
+    {
+        var choice = ModelLocator.Resolve(options.ModelPath, options.TokenizerPath);
+        if (choice is null)
+        {
+            var warning = "warning: no model given (--model, TOKENFLOW_MODEL) and ../shared/models/stories260K not found; serving the built-in SYNTHETIC model: its text is meaningless.";
+            if (log is not null) log.LogWarning("{Warning}", warning); else Console.Error.WriteLine(warning);
+            return LoadedModelHost.Synthetic();
+        }
+        return LoadedModelHost.Load(choice.ModelPath, choice.TokenizerPath);
+    }
+
+    internal static ServerState CreateState(ServerOptions options, IModelHost model, ILogger log)
+    {
+        var blockBytes = Math.Max(1, model.KvBytesPerToken * options.BlockSize);
+        var device = options.DeviceKvBlocks ?? (int)Math.Clamp(DefaultDeviceKvBytes / blockBytes, 64, 65536);
+        var host = options.HostKvBlocks ?? device * 4;
+        var executor = model.CreateExecutor(device, host, options.BlockSize, options.Threads);
+        var engineOptions = new EngineOptions
+        {
+            MaxNumSeqs = options.MaxNumSeqs,
+            MaxBatchedTokens = options.MaxBatchedTokens,
+            ChunkedPrefill = options.ChunkedPrefill,
+            Kv = new KvCacheOptions { BlockSize = options.BlockSize, DeviceBlocks = device, HostBlocks = host },
+        };
+        var name = options.ServedModelName ?? model.Name;
+        var metrics = new ServerMetrics(name);
+        var history = new DashboardHistory();
+        var runner = new EngineRunner(engineOptions, executor, SchedulerFactory.Create(options.Policy), options.TransferBandwidth, new RunnerListeners(metrics, history), log);
+        metrics.Attach(() => runner.Engine.Snapshot);
+        var special = new HashSet<int> { model.Tokenizer.BosId, model.Tokenizer.EosId };
+        if (executor.Executor.EosTokenId is { } eos) special.Add(eos);
+        special.UnionWith(model.StopTokenIds);
+        special.RemoveWhere(t => t < 0);
+        var names = new HashSet<string>(StringComparer.Ordinal) { name, model.Name };
+        return new ServerState
+        {
+            Options = options,
+            Model = model,
+            ModelName = name,
+            Runner = runner,
+            Parser = new RequestParser(model, options, new ChatPromptBuilder(model.ChatTemplate, log), names),
+            Metrics = metrics,
+            History = history,
+            Log = log,
+            SpecialTokens = [.. special],
+        };
+    }
+
+    /// <summary>Rejects impossible settings with a one-line message (the CLI prints it and exits 2).</summary>
+    public static void Validate(ServerOptions o)
+    {
+        static void Check(bool ok, string message) { if (!ok) throw new ArgumentException(message); }
+        Check(o.Port is >= 0 and <= 65535, $"--port must be 0..65535, got {o.Port}");
+        Check(SchedulerFactory.Names.Contains(o.Policy.ToLowerInvariant()), $"--policy must be one of {string.Join(", ", SchedulerFactory.Names)}, got '{o.Policy}'");
+        Check(o.DeviceKvBlocks is null or > 0, "--device-kv-blocks must be positive");
+        Check(o.HostKvBlocks is null or >= 0, "--host-kv-blocks must not be negative");
+        Check(o.BlockSize > 0, "--block-size must be positive");
+        Check(o.MaxNumSeqs > 0, "--max-num-seqs must be positive");
+        Check(o.MaxBatchedTokens > 0, "--max-batched-tokens must be positive");
+        Check(double.IsFinite(o.DefaultConsumptionRate) && o.DefaultConsumptionRate > 0, "--default-consumption-rate must be a positive number of tokens/s");
+        Check(o.MaxNumQueuedReqs >= 0, "--max-num-queued-reqs must not be negative");
+        Check(o.QueueTimeout is null || o.QueueTimeout > TimeSpan.Zero, "--queue-timeout must be positive");
+        Check(o.MaxBodyBytes > 0, "the body limit must be positive");
+        Check(o.Threads is null or > 0, "--threads must be positive");
+        Check(o.TransferBandwidth is null or > 0, "--transfer-bandwidth must be positive");
+        Check(o.ApiKey is null || o.ApiKey.Length > 0, "--api-key must not be empty");
+    }
+}

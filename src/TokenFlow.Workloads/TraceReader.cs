@@ -1,0 +1,131 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace TokenFlow.Workloads;
+
+/// <summary>Reads request traces: BurstGPT CSV and JSONL. Errors name the file, the line and the field.</summary>
+public static class TraceReader
+{
+    /// <summary>Reads a trace, choosing the format by extension (.csv → BurstGPT, .jsonl/.json → JSONL).</summary>
+    public static IReadOnlyList<TraceRecord> Read(string path, string? modelFilter = null)
+    {
+        var ext = Path.GetExtension(path).ToLowerInvariant();
+        return ext switch
+        {
+            ".csv" => ReadBurstGpt(path, modelFilter),
+            ".jsonl" or ".json" or ".ndjson" => ReadJsonl(path),
+            _ => throw new WorkloadException(path, "format", $"unknown trace extension '{ext}' (expected .csv for BurstGPT or .jsonl)"),
+        };
+    }
+
+    /// <summary>
+    /// BurstGPT format: header <c>Timestamp,Model,Request tokens,Response tokens,Total tokens,Log Type</c>,
+    /// timestamps in seconds. Rows with 0 response tokens are failed requests in BurstGPT and are skipped;
+    /// a 0-token prompt is clipped to 1. <paramref name="modelFilter"/> keeps only rows of that model.
+    /// </summary>
+    public static IReadOnlyList<TraceRecord> ReadBurstGpt(string path, string? modelFilter = null)
+    {
+        var lines = ReadLines(path);
+        if (lines.Length == 0) throw new WorkloadException(path, "header", "empty file");
+        var header = lines[0].Split(',').Select(h => h.Trim().ToLowerInvariant()).ToArray();
+        int Col(string name)
+        {
+            var i = Array.IndexOf(header, name.ToLowerInvariant());
+            if (i < 0) throw new WorkloadException(path, "header", $"missing column '{name}' (BurstGPT: Timestamp, Model, Request tokens, Response tokens, Total tokens, Log Type)");
+            return i;
+        }
+        int ts = Col("Timestamp"), req = Col("Request tokens"), resp = Col("Response tokens");
+        var model = Array.IndexOf(header, "model");
+        var records = new List<TraceRecord>();
+        for (var n = 1; n < lines.Length; n++)
+        {
+            var line = lines[n];
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            var cells = line.Split(',');
+            if (cells.Length < header.Length) throw new WorkloadException(path, $"line {n + 1}", $"expected {header.Length} columns, got {cells.Length}");
+            if (modelFilter is not null && model >= 0 && !string.Equals(cells[model].Trim(), modelFilter, StringComparison.OrdinalIgnoreCase)) continue;
+            var t = ParseDouble(path, n, "Timestamp", cells[ts]);
+            var p = ParseCount(path, n, "Request tokens", cells[req]);
+            var o = ParseCount(path, n, "Response tokens", cells[resp]);
+            if (o == 0) continue;
+            records.Add(new TraceRecord(t, Math.Max(1, p), o));
+        }
+        return records;
+    }
+
+    /// <summary>
+    /// JSONL: one object per line with <c>timestamp</c> (s), <c>prompt_len</c>, <c>output_len</c> and
+    /// optionally <c>rate</c> (tokens/s). Blank lines are skipped.
+    /// </summary>
+    public static IReadOnlyList<TraceRecord> ReadJsonl(string path)
+    {
+        var lines = ReadLines(path);
+        var records = new List<TraceRecord>();
+        for (var n = 0; n < lines.Length; n++)
+        {
+            if (string.IsNullOrWhiteSpace(lines[n])) continue;
+            JsonDocument doc;
+            try { doc = JsonDocument.Parse(lines[n]); }
+            catch (JsonException e) { throw new WorkloadException(path, $"line {n + 1}", $"invalid JSON ({FirstLine(e.Message)})"); }
+            using (doc)
+            {
+                var o = doc.RootElement;
+                if (o.ValueKind != JsonValueKind.Object) throw new WorkloadException(path, $"line {n + 1}", "expected a JSON object");
+                var t = Number(path, n, o, "timestamp");
+                var p = (int)Number(path, n, o, "prompt_len");
+                var l = (int)Number(path, n, o, "output_len");
+                if (p < 1) throw new WorkloadException(path, $"line {n + 1}.prompt_len", $"must be ≥ 1 (got {p})");
+                if (l < 1) throw new WorkloadException(path, $"line {n + 1}.output_len", $"must be ≥ 1 (got {l})");
+                double? rate = null;
+                if (o.TryGetProperty("rate", out var r) && r.ValueKind != JsonValueKind.Null)
+                {
+                    if (r.ValueKind != JsonValueKind.Number || !(r.GetDouble() > 0))
+                        throw new WorkloadException(path, $"line {n + 1}.rate", $"must be a positive number (got {r.GetRawText()})");
+                    rate = r.GetDouble();
+                }
+                records.Add(new TraceRecord(t, p, l, rate));
+            }
+        }
+        return records;
+    }
+
+    /// <summary>Writes records in BurstGPT format (for generating sample traces).</summary>
+    public static void WriteBurstGpt(string path, IEnumerable<TraceRecord> records, string model = "ChatGPT", string logType = "Conversation log")
+    {
+        using var w = new StreamWriter(path);
+        w.WriteLine("Timestamp,Model,Request tokens,Response tokens,Total tokens,Log Type");
+        foreach (var r in records)
+            w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{r.Timestamp:0.###},{model},{r.PromptLength},{r.OutputLength},{r.PromptLength + r.OutputLength},{logType}"));
+    }
+
+    private static string[] ReadLines(string path)
+    {
+        if (!File.Exists(path)) throw new WorkloadException(path, "file", "trace file not found");
+        try { return File.ReadAllLines(path); }
+        catch (IOException e) { throw new WorkloadException(path, "file", FirstLine(e.Message)); }
+    }
+
+    private static double ParseDouble(string path, int n, string field, string cell)
+    {
+        if (!double.TryParse(cell.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !double.IsFinite(v) || v < 0)
+            throw new WorkloadException(path, $"line {n + 1}.{field}", $"expected a non-negative number (got '{cell.Trim()}')");
+        return v;
+    }
+
+    private static int ParseCount(string path, int n, string field, string cell)
+    {
+        if (!int.TryParse(cell.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) || v < 0)
+            throw new WorkloadException(path, $"line {n + 1}.{field}", $"expected a non-negative integer (got '{cell.Trim()}')");
+        return v;
+    }
+
+    private static double Number(string path, int n, JsonElement o, string name)
+    {
+        if (!o.TryGetProperty(name, out var e)) throw new WorkloadException(path, $"line {n + 1}.{name}", "missing");
+        if (e.ValueKind != JsonValueKind.Number || !double.IsFinite(e.GetDouble()) || e.GetDouble() < 0)
+            throw new WorkloadException(path, $"line {n + 1}.{name}", $"must be a non-negative number (got {e.GetRawText()})");
+        return e.GetDouble();
+    }
+
+    internal static string FirstLine(string s) => s.Split('\n')[0].Trim();
+}
