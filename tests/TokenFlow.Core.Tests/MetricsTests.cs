@@ -96,3 +96,19 @@ public sealed class MetricsTests
         Assert.Equal((3 - 0.5 - 0.9) / 1.6, s.Qos, 9);
     }
 }
+
+public sealed class PercentileSelectionTests
+{
+    [Fact]
+    public void SelectionAgreesWithSorting()
+    {
+        var rng = new Random(3);
+        foreach (var n in new[] { 1, 2, 3, 10, 101, 5000 })
+        {
+            var values = Enumerable.Range(0, n).Select(_ => Math.Round(rng.NextDouble() * 50) / 10).ToArray();
+            var sorted = values.OrderBy(v => v).ToArray();
+            foreach (var p in new[] { 0.0, 1, 50, 90, 99, 100 })
+                Assert.Equal(Percentiles.Of(sorted, p), Percentiles.OfUnsorted((double[])values.Clone(), p), 12);
+        }
+    }
+}

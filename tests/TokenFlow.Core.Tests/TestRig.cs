@@ -73,7 +73,7 @@ internal sealed class TestRig
                 var next = Math.Min(pending.Count > 0 ? pending.Peek().ArrivalTime : double.PositiveInfinity, Engine.NextEventTime);
                 if (double.IsPositiveInfinity(next))
                 {
-                    if (pending.Count == 0 && Engine.Kv.Transfers.InFlight == 0) throw new InvalidOperationException("engine stuck: work left but nothing scheduled");
+                    if (Engine.HasWork && Engine.Kv.Transfers.InFlight == 0) throw new InvalidOperationException($"engine stuck at t={Clock.Now:F3}: work left but nothing scheduled; device {Engine.Kv.Device.FreeCount}/{Engine.Kv.Device.Total} free, reserved {Engine.Kv.ReservedForLoads}; waiting [{string.Join(", ", Engine.Waiting)}]; active [{string.Join(", ", Engine.Active)}]");
                     continue;
                 }
                 Clock.SleepUntil(Math.Max(next, Clock.Now + 1e-6));

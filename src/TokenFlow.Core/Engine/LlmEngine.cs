@@ -180,7 +180,7 @@ public sealed class LlmEngine
         _byBuffer.Clear();
         var now = _clock.Now;
         foreach (var s in _batch)
-            if (s.Request.State.IsResident() && s.Request.NumComputed >= Kv.BlockSize) _byBuffer.Add(s.Request);
+            if (s.Request.State.IsResident() && Kv.HasUnsyncedFullBlocks(s.Request)) _byBuffer.Add(s.Request);
         if (_byBuffer.Count == 0) return;
         _byBuffer.Sort((a, b) => b.Reader.Buffer(now).CompareTo(a.Reader.Buffer(now)));
         Kv.ScheduleWriteThrough(_byBuffer, Estimates.Predict(_batch));

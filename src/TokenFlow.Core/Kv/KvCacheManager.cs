@@ -53,6 +53,9 @@ public sealed class KvCacheManager
     public IReadOnlyList<int> HostBlockTable(Request r) => r.Kv.Host;
     public int SyncedTokens(Request r) => r.Kv.SyncedTokens;
 
+    /// <summary>True when write-through has full blocks of this request left to copy.</summary>
+    public bool HasUnsyncedFullBlocks(Request r) => r.NumComputed / BlockSize > r.Kv.WritingTokens / BlockSize;
+
     /// <summary>Device blocks still needed so that positions [0, upTo) have a block.</summary>
     public int ExtraBlocksFor(Request r, int upTo) => Math.Max(0, BlocksFor(upTo) - r.Kv.Device.Count);
 

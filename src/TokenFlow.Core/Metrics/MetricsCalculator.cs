@@ -15,7 +15,9 @@ public static class MetricsCalculator
         var makespan = Math.Max(last - first, 1e-12);
         var tokens = per.Sum(p => (long)p.Tokens);
         var ttft = Percentiles.Sorted(per.Where(p => p.Tokens > 0).Select(p => p.Ttft));
-        var tbt = Percentiles.Sorted(per.SelectMany(p => p.Gaps));
+        var gaps = new double[per.Sum(p => p.Gaps.Length)];
+        var at = 0;
+        foreach (var p in per) { p.Gaps.CopyTo(gaps, at); at += p.Gaps.Length; }
         var stalls = Percentiles.Sorted(per.Where(p => p.Tokens > 0).Select(p => p.StallSeconds));
         var (ws, we) = options.ConsumedWindow ?? (first, last);
         var consumed = per.Sum(p => p.ReadTimes.Count(r => r >= ws && r <= we));
@@ -33,8 +35,8 @@ public static class MetricsCalculator
             TtftP50Seconds = Percentiles.Of(ttft, 50),
             TtftP90Seconds = Percentiles.Of(ttft, 90),
             TtftP99Seconds = Percentiles.Of(ttft, 99),
-            TbtP50Seconds = Percentiles.Of(tbt, 50),
-            TbtP99Seconds = Percentiles.Of(tbt, 99),
+            TbtP50Seconds = Percentiles.OfUnsorted(gaps, 50),
+            TbtP99Seconds = Percentiles.OfUnsorted(gaps, 99),
             StallMeanSeconds = stalls.Average(),
             StallP99Seconds = Percentiles.Of(stalls, 99),
             StallOver1sShare = stalls.Count(s => s > 1) / (double)stalls.Length,

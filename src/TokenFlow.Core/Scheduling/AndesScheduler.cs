@@ -77,10 +77,17 @@ public sealed class AndesScheduler(AndesOptions options) : IScheduler
         // Free memory for the picked newcomers by recomputing the lowest-priority residents not picked.
         var needed = 0;
         foreach (var r in picked) if (!r.State.IsResident()) needed += ctx.Kv.BlocksFor(r.TotalTokens);
-        for (var i = _candidates.Count - 1; i >= 0 && ctx.Kv.DeviceAvailable < needed; i--)
+        // Andes bounds the damage of preemption: a victim must have enough buffer to ride out its own
+        // recompute, and at most a fraction of the running set is preempted per decision.
+        var cap = Math.Max(1, (int)(options.MaxPreemptFraction * FcfsScheduler.CountResident(ctx)));
+        for (var i = _candidates.Count - 1; i >= 0 && ctx.Kv.DeviceAvailable < needed && cap > 0; i--)
         {
             var r = _candidates[i].Request;
-            if (!picked.Contains(r) && r.State == RequestState.Running) ctx.Preempt(r, PreemptMode.Recompute);
+            if (picked.Contains(r) || r.State != RequestState.Running) continue;
+            var recompute = ctx.Estimates.RecomputeSeconds(r.TotalTokens, ctx.Options.MaxBatchedTokens);
+            if (r.Reader.Slack(now) < 2 * (recompute + dt)) continue;
+            ctx.Preempt(r, PreemptMode.Recompute);
+            cap--;
         }
         foreach (var (r, _, _) in _candidates)
         {

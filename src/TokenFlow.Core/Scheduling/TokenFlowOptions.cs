@@ -19,6 +19,8 @@ public sealed record TokenFlowOptions
     public bool LocalSearch { get; init; } = true;
     /// <summary>Apply the schedulability guard (Σr over the working set against decode capacity).</summary>
     public bool SchedulabilityGuard { get; init; } = true;
+    /// <summary>Fraction of the measured decode capacity Γ the guard lets readers claim (switching has a cost).</summary>
+    public double CapacityHeadroom { get; init; } = 0.85;
 }
 
 /// <summary>Constants of the <c>andes</c> baseline.</summary>
@@ -26,6 +28,8 @@ public sealed record AndesOptions
 {
     /// <summary>Decision interval, seconds.</summary>
     public double Interval { get; init; } = 0.5;
+    /// <summary>At most this fraction of the running requests is preempted per decision.</summary>
+    public double MaxPreemptFraction { get; init; } = 0.1;
 }
 
 /// <summary>Everything a policy may be configured with.</summary>

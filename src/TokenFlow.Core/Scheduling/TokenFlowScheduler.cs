@@ -76,9 +76,15 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
     {
         var watermark = Watermark(ctx);
         var resident = FcfsScheduler.CountResident(ctx);
+        var guarded = options.SchedulabilityGuard && AnyPaused(ctx);
+        var sumRates = 0.0;
+        if (guarded) foreach (var a in ctx.Active) sumRates += a.Rate;
         while (ctx.Waiting.Count > 0 && resident < ctx.Options.MaxNumSeqs)
         {
             var r = ctx.Waiting[0];
+            // Paused streams have first claim on freed memory once readers outrun the hardware.
+            if (guarded && sumRates + r.Rate > _capacity) return;
+            sumRates += r.Rate;
             if (ctx.Kv.DeviceAvailable - PendingPrefillBlocks(ctx) - ctx.PrefillBlocks(r) - GrowthBlocks(ctx) < watermark) return;
             ctx.Admit(r);
             resident++;
@@ -97,9 +103,10 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
     private void Decode(SchedulerContext ctx, List<ScheduledSequence> batch, ref int budget)
     {
         var maxSeqs = ctx.Options.MaxNumSeqs;
-        for (var i = 0; i < ctx.Active.Count; i++)
+        var order = DecodeOrder(ctx, maxSeqs - batch.Count);
+        for (var i = 0; i < order.Count; i++)
         {
-            var r = ctx.Active[i];
+            var r = order[i];
             if (r.State != RequestState.Running || batch.Count >= maxSeqs || budget <= 0) continue;
             while (!ctx.TryAddDecode(r, batch))
             {
@@ -120,6 +127,19 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
         }
     }
 
+    /// <summary>Running streams in arrival order; when more run than one batch holds, lowest slack first.</summary>
+    private IReadOnlyList<Request> DecodeOrder(SchedulerContext ctx, int room)
+    {
+        if (CountRunning(ctx) <= room) return ctx.Active;
+        _order.Clear();
+        foreach (var r in ctx.Active) if (r.State == RequestState.Running) _order.Add(r);
+        var now = ctx.Now;
+        _order.Sort((a, b) => a.Reader.Slack(now).CompareTo(b.Reader.Slack(now)));
+        return _order;
+    }
+
+    private readonly List<Request> _order = new();
+
     /// <summary>
     /// Work conservation: while device memory is free (beyond one block of growth per running
     /// stream), bring paused streams back, lowest slack first, so that pausing never idles the
@@ -128,23 +148,24 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
     private void LoadWhileFree(SchedulerContext ctx)
     {
         var now = ctx.Now;
-        var headroom = Watermark(ctx) + FcfsScheduler.CountResident(ctx);
-        if (ctx.Waiting.Count > 0) return; // free memory goes to newcomers first
+        if (ctx.Waiting.Count > 0 && !_guardTripped) return; // free memory goes to newcomers first, unless overloaded
+        // Keep a re-plan interval of growth free for the running streams, or the next decode would evict again.
+        var headroom = Watermark(ctx) + CountRunning(ctx) * GrowthBlocks(ctx);
         while (FcfsScheduler.CountResident(ctx) < ctx.Options.MaxNumSeqs)
         {
             Request? best = null;
-            var bestSlack = double.PositiveInfinity;
+            var bestKey = double.PositiveInfinity;
             foreach (var r in ctx.Active)
             {
                 if (r.State is not (RequestState.PausedOnHost or RequestState.PausedDropped)) continue;
-                var s = r.Reader.Slack(now);
-                if (s < bestSlack) { bestSlack = s; best = r; }
+                var key = _guardTripped ? r.ArrivalTime : r.Reader.Slack(now); // FCFS order once overloaded
+                if (key < bestKey) { bestKey = key; best = r; }
             }
             if (best is null) return;
             var need = ctx.Kv.BlocksFor(best.TotalTokens) + GrowthBlocks(ctx);
             if (ctx.Kv.DeviceAvailable - need < headroom) return;
             Resume(ctx, best);
-            headroom++;
+            headroom += GrowthBlocks(ctx);
         }
     }
 
@@ -155,16 +176,21 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
         Replans++;
         var sumRates = 0.0;
         foreach (var r in ctx.Active) sumRates += r.Rate;
-        var capacity = DecodeCapacity(ctx);
-        if (options.SchedulabilityGuard && sumRates > capacity)
+        _capacity = DecodeCapacity(ctx);
+        _guardTripped = options.SchedulabilityGuard && sumRates > _capacity;
+        if (_guardTripped)
         {
-            // Readers together outrun the hardware: balancing cannot help; keep FCFS with memory-aware admission.
+            // Readers together outrun the hardware, so balancing buffers cannot help (every switch
+            // would only move starvation around): admit nothing more and serve first come, first served.
             GuardFallbacks++;
             return;
         }
-        Admit(ctx, ref sumRates, capacity);
+        Admit(ctx, ref sumRates, _capacity);
         Balance(ctx);
     }
+
+    private double _capacity = double.PositiveInfinity;
+    private bool _guardTripped;
 
     /// <summary>Step 1: grow the working set in arrival order, switching out streams whose buffers cover the switch.</summary>
     private void Admit(SchedulerContext ctx, ref double sumRates, double capacity)
@@ -232,11 +258,19 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
                     break;
             }
         }
-        _members.Sort(static (a, b) =>
+        // Overloaded (guard tripped): first come, first served among the streams that need tokens
+        // soon, so stalls fall on the newest streams rather than on everyone; deep buffers yield.
+        var fcfs = _guardTripped;
+        _members.Sort((a, b) =>
         {
             var c = b.Forced.CompareTo(a.Forced);
             if (c != 0) return c;
-            c = b.Utility.CompareTo(a.Utility);
+            if (fcfs)
+            {
+                c = b.Urgent.CompareTo(a.Urgent);
+                if (c != 0) return c;
+            }
+            c = fcfs ? a.Request.ArrivalTime.CompareTo(b.Request.ArrivalTime) : b.Utility.CompareTo(a.Utility);
             if (c != 0) return c;
             c = a.Request.Priority.CompareTo(b.Request.Priority);
             return c != 0 ? c : a.Request.ArrivalTime.CompareTo(b.Request.ArrivalTime);
@@ -245,7 +279,7 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
         var chosen = new bool[_members.Count];
         var seqs = ctx.Options.MaxNumSeqs;
         var used = Fill(chosen, budget, seqs, out var total);
-        if (options.LocalSearch) LocalSearch(chosen, budget, seqs, ref used, ref total);
+        if (options.LocalSearch && !fcfs) LocalSearch(chosen, budget, seqs, ref used, ref total);
 
         // Evict first so that loads can reuse the blocks (load–evict overlap).
         for (var i = 0; i < _members.Count; i++)
@@ -289,7 +323,8 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
         // A paused stream that would run dry before the next chance to load it must come back now.
         if (!resident && slack - dt - switchSeconds < options.CriticalSlack) utility += 1e6 - slack;
         var size = ctx.Kv.BlocksFor(r.TotalTokens + (int)Math.Ceiling(produced) + 1);
-        return new Member(r, utility, size, forced, resident);
+        var urgent = slack - dt - switchSeconds < options.CriticalSlack + dt;
+        return new Member(r, utility, size, forced, resident, urgent);
     }
 
     private int Fill(bool[] chosen, int budget, int maxSeqs, out double total)
@@ -440,6 +475,12 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
         return ctx.Estimates.RecomputeSeconds(queued + tokens, ctx.Options.MaxBatchedTokens);
     }
 
+    private static bool AnyPaused(SchedulerContext ctx)
+    {
+        foreach (var r in ctx.Active) if (r.State.IsPaused()) return true;
+        return false;
+    }
+
     private bool AnyPausedCritical(SchedulerContext ctx)
     {
         foreach (var r in ctx.Active)
@@ -456,13 +497,30 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
         return t;
     }
 
-    /// <summary>Γ: aggregate decode tokens/s when the device holds as many streams as fit.</summary>
-    private static double DecodeCapacity(SchedulerContext ctx)
+    /// <summary>
+    /// Γ: aggregate decode tokens/s when the device holds as many streams as fit, less the share of
+    /// compute that incoming prompts take (measured prompt tokens/s × per-token prefill time).
+    /// </summary>
+    private double DecodeCapacity(SchedulerContext ctx)
     {
         var perStream = Math.Max(1, MeanFootprintBlocks(ctx));
         var n = (int)Math.Min(ctx.Options.MaxNumSeqs, Math.Max(1, ctx.Kv.Device.Total / perStream));
-        return ctx.Estimates.DecodeCapacity(n);
+        var elapsed = ctx.Now - _lastCapacityTime;
+        if (elapsed >= options.ReplanInterval)
+        {
+            var promptRate = (ctx.Counters.PromptTokens - _lastPromptTokens) / elapsed;
+            var share = Math.Clamp(promptRate * ctx.Estimates.PerPrefillToken, 0, 0.9);
+            _prefillShare = double.IsNaN(_prefillShare) ? share : 0.7 * _prefillShare + 0.3 * share;
+            _lastCapacityTime = ctx.Now;
+            _lastPromptTokens = ctx.Counters.PromptTokens;
+        }
+        var prefill = double.IsNaN(_prefillShare) ? 0 : _prefillShare;
+        return options.CapacityHeadroom * ctx.Estimates.DecodeCapacity(n) * (1 - prefill);
     }
+
+    private double _lastCapacityTime;
+    private long _lastPromptTokens;
+    private double _prefillShare = double.NaN;
 
     /// <summary>β: mean KV footprint of a request in blocks, from finished requests once there are some.</summary>
     private static double MeanFootprintBlocks(SchedulerContext ctx)
@@ -499,5 +557,5 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
 
     private double Phi(double slackSeconds) => Math.Exp(-slackSeconds / options.SlackScale);
 
-    private readonly record struct Member(Request Request, double Utility, int Size, bool Forced, bool Resident);
+    private readonly record struct Member(Request Request, double Utility, int Size, bool Forced, bool Resident, bool Urgent);
 }
