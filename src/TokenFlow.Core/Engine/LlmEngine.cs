@@ -31,6 +31,7 @@ public sealed class LlmEngine
     private int[] _sampled = new int[64];
     private volatile EngineSnapshot _snapshot = EngineSnapshot.Empty;
     private double _lastSnapshot = double.NegativeInfinity;
+    private bool _idleSnapshot;
 
     public LlmEngine(EngineOptions options, IClock clock, IExecutor executor, ITransferEngine transfers, IScheduler scheduler, IEngineObserver? observer = null)
     {
@@ -91,9 +92,12 @@ public sealed class LlmEngine
         _scheduler.Schedule(_context, _batch);
         if (_batch.Count == 0)
         {
-            TakeSnapshot(force: false);
+            // Going idle: record the idle picture once, or a dashboard would show the last busy one.
+            TakeSnapshot(force: !_idleSnapshot);
+            _idleSnapshot = true;
             return false;
         }
+        _idleSnapshot = false;
 
         ScheduleWriteThrough();
         if (_sampled.Length < _batch.Count) _sampled = new int[Math.Max(_batch.Count, _sampled.Length * 2)];
@@ -215,7 +219,7 @@ public sealed class LlmEngine
     private void TakeSnapshot(bool force)
     {
         var now = _clock.Now;
-        if (!force && now - _lastSnapshot < SnapshotInterval) return;
+        if (double.IsPositiveInfinity(SnapshotInterval) || (!force && now - _lastSnapshot < SnapshotInterval)) return;
         _lastSnapshot = now;
         var streams = new List<StreamSnapshot>(_active.Count + _waiting.Count);
         int running = 0, paused = 0;
