@@ -20,7 +20,7 @@ public sealed record TokenFlowOptions
     /// <summary>Apply the schedulability guard (Σr over the working set against decode capacity).</summary>
     public bool SchedulabilityGuard { get; init; } = true;
     /// <summary>Fraction of the measured decode capacity Γ the guard lets readers claim (switching has a cost).</summary>
-    public double CapacityHeadroom { get; init; } = 0.85;
+    public double CapacityHeadroom { get; init; } = 1.0;
 }
 
 /// <summary>Constants of the <c>andes</c> baseline.</summary>

@@ -497,30 +497,16 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
         return t;
     }
 
-    /// <summary>
-    /// Γ: aggregate decode tokens/s when the device holds as many streams as fit, less the share of
-    /// compute that incoming prompts take (measured prompt tokens/s × per-token prefill time).
-    /// </summary>
+    /// <summary>Γ: aggregate decode tokens/s when the device holds as many streams as fit at their current size, with headroom.</summary>
     private double DecodeCapacity(SchedulerContext ctx)
     {
-        var perStream = Math.Max(1, MeanFootprintBlocks(ctx));
+        double blocks = 0;
+        var members = 0;
+        foreach (var r in ctx.Active) { blocks += ctx.Kv.BlocksFor(r.TotalTokens); members++; }
+        var perStream = members > 0 ? Math.Max(1, blocks / members) : MeanFootprintBlocks(ctx);
         var n = (int)Math.Min(ctx.Options.MaxNumSeqs, Math.Max(1, ctx.Kv.Device.Total / perStream));
-        var elapsed = ctx.Now - _lastCapacityTime;
-        if (elapsed >= options.ReplanInterval)
-        {
-            var promptRate = (ctx.Counters.PromptTokens - _lastPromptTokens) / elapsed;
-            var share = Math.Clamp(promptRate * ctx.Estimates.PerPrefillToken, 0, 0.9);
-            _prefillShare = double.IsNaN(_prefillShare) ? share : 0.7 * _prefillShare + 0.3 * share;
-            _lastCapacityTime = ctx.Now;
-            _lastPromptTokens = ctx.Counters.PromptTokens;
-        }
-        var prefill = double.IsNaN(_prefillShare) ? 0 : _prefillShare;
-        return options.CapacityHeadroom * ctx.Estimates.DecodeCapacity(n) * (1 - prefill);
+        return options.CapacityHeadroom * ctx.Estimates.DecodeCapacity(n);
     }
-
-    private double _lastCapacityTime;
-    private long _lastPromptTokens;
-    private double _prefillShare = double.NaN;
 
     /// <summary>β: mean KV footprint of a request in blocks, from finished requests once there are some.</summary>
     private static double MeanFootprintBlocks(SchedulerContext ctx)
