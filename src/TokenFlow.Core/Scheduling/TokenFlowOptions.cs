@@ -21,6 +21,8 @@ public sealed record TokenFlowOptions
     public bool SchedulabilityGuard { get; init; } = true;
     /// <summary>Fraction of the measured decode capacity Γ the guard lets readers claim (switching has a cost).</summary>
     public double CapacityHeadroom { get; init; } = 1.0;
+    /// <summary>Overloaded, a running stream gives its place to a starving one only above this slack (seconds).</summary>
+    public double OverloadHighWaterSlack { get; init; } = 15.0;
 }
 
 /// <summary>Constants of the <c>andes</c> baseline.</summary>

@@ -183,6 +183,7 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
             // Readers together outrun the hardware, so balancing buffers cannot help (every switch
             // would only move starvation around): admit nothing more and serve first come, first served.
             GuardFallbacks++;
+            RelieveStarving(ctx);
             return;
         }
         Admit(ctx, ref sumRates, _capacity);
@@ -191,6 +192,31 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
 
     private double _capacity = double.PositiveInfinity;
     private bool _guardTripped;
+
+    /// <summary>
+    /// Overloaded: no balancing, but a paused stream about to run dry may still take the place of a
+    /// running one whose buffer is far ahead (above the high-water slack), oldest arrival first. The
+    /// gap between the two marks keeps a stream on the device long enough to pay for its switch.
+    /// </summary>
+    private void RelieveStarving(SchedulerContext ctx)
+    {
+        var now = ctx.Now;
+        var low = options.CriticalSlack + options.ReplanInterval;
+        _victims.Clear();
+        foreach (var r in ctx.Active)
+            if (r.State == RequestState.Running && r.Reader.Slack(now) > options.OverloadHighWaterSlack && IsVictim(ctx, r)) _victims.Add(r);
+        if (_victims.Count == 0) return;
+        _victims.Sort((a, b) => b.Reader.Slack(now).CompareTo(a.Reader.Slack(now)));
+        var next = 0;
+        foreach (var r in ctx.Active) // arrival order
+        {
+            if (r.State is not (RequestState.PausedOnHost or RequestState.PausedDropped) || r.Reader.Slack(now) >= low) continue;
+            var need = ctx.Kv.BlocksFor(r.TotalTokens) + GrowthBlocks(ctx) + Watermark(ctx);
+            while (ctx.Kv.DeviceAvailableSoon < need && next < _victims.Count) Evict(ctx, _victims[next++]);
+            if (ctx.Kv.DeviceAvailableSoon < need) return;
+            Resume(ctx, r);
+        }
+    }
 
     /// <summary>Step 1: grow the working set in arrival order, switching out streams whose buffers cover the switch.</summary>
     private void Admit(SchedulerContext ctx, ref double sumRates, double capacity)
