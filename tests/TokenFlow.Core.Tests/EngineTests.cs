@@ -98,3 +98,21 @@ public sealed class EngineTests
         Assert.True(tf.EffectiveThroughputTps > fcfs.EffectiveThroughputTps, $"effective tokenflow {tf.EffectiveThroughputTps:F1} vs fcfs {fcfs.EffectiveThroughputTps:F1}");
     }
 }
+
+public sealed class SmallPoolTests
+{
+    [Theory]
+    [InlineData("fcfs")]
+    [InlineData("andes")]
+    [InlineData("tokenflow")]
+    public void AFastEngineWithASmallPoolStillServesEveryone(string policy)
+    {
+        // A CPU-like engine: sub-millisecond iterations, so a re-plan interval of growth is thousands
+        // of tokens, far more than the pool holds. Admission must not wait for that much room.
+        var options = new EngineOptions { MaxNumSeqs = 8, MaxBatchedTokens = 256, Kv = new KvCacheOptions { BlockSize = 16, DeviceBlocks = 24, HostBlocks = 200 } };
+        var rig = new TestRig(SchedulerFactory.Create(policy), options, baseSeconds: 2e-4, perTokenSeconds: 1e-6);
+        var requests = Enumerable.Range(0, 10).Select(i => TestRig.MakeRequest($"s{i}", 60, 80, 20, arrival: i * 0.001, seed: i)).ToArray();
+        rig.Run(requests, timeLimit: 600);
+        Assert.All(requests, r => Assert.Equal(80, r.Generated));
+    }
+}

@@ -1,13 +1,131 @@
 using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using TokenFlow.Inference;
+using TokenFlow.Inference.Bench;
+using TokenFlow.Inference.Formats;
+using TokenFlow.Inference.Model;
+using TokenFlow.Inference.Tokenization;
 
 namespace TokenFlow.Cli.Commands;
 
+/// <summary><c>tokenflow model info | synth | bench</c>.</summary>
 internal static class ModelCommand
 {
     public static Command Create()
     {
-        var cmd = new Command("model", "(not yet available)");
-        cmd.SetAction(_ => { Console.Error.WriteLine("tokenflow model: not yet available"); return 2; });
+        var cmd = new Command("model", "Inspect, synthesize and benchmark model files");
+        cmd.Subcommands.Add(Info());
+        cmd.Subcommands.Add(Synth());
+        cmd.Subcommands.Add(Bench());
+        return cmd;
+    }
+
+    private static Command Info()
+    {
+        var file = new Argument<string>("FILE") { Description = "GGUF or llama2.c .bin model" };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "llama2.c tokenizer .bin" };
+        var cmd = new Command("info", "Print architecture, shape, tensor types and tokenizer") { file, tokenizer };
+        cmd.SetAction(p => CliErrors.Guard(() =>
+        {
+            var path = p.GetValue(file)!;
+            using var m = LoadedModel.Load(path, p.GetValue(tokenizer));
+            var c = m.Config;
+            var o = Console.Out;
+            o.WriteLine($"file:          {Path.GetFullPath(path)} ({new FileInfo(path).Length:N0} bytes)");
+            o.WriteLine($"format:        {m.Format}");
+            o.WriteLine($"name:          {m.Name}");
+            o.WriteLine("architecture:  llama");
+            o.WriteLine($"shape:         dim {c.Dim}, hidden {c.HiddenDim}, layers {c.Layers}, heads {c.Heads}, kv_heads {c.KvHeads}, head_dim {c.HeadDim}");
+            o.WriteLine($"vocab:         {c.VocabSize}");
+            o.WriteLine($"context:       {c.ContextLength}");
+            o.WriteLine($"rope theta:    {c.RopeTheta.ToString(CultureInfo.InvariantCulture)} (adjacent pairs)");
+            o.WriteLine($"norm eps:      {c.NormEps.ToString(CultureInfo.InvariantCulture)}");
+            o.WriteLine($"classifier:    {(m.TiedClassifier ? "tied to token embedding" : "separate")}");
+            o.WriteLine($"tensor types:  {string.Join(", ", m.TensorTypes.Select(kv => $"{kv.Key}×{kv.Value}"))}");
+            o.WriteLine($"kv per token:  {m.KvBytesPerToken:N0} bytes (fp32)");
+            var t = m.Tokenizer;
+            o.WriteLine($"tokenizer:     SentencePiece BPE, {t.VocabSize} pieces, bos {t.BosId}, eos {t.EosId} ({(m.Format == "gguf" ? "GGUF metadata, tokenizer.ggml.model = llama" : "llama2.c tokenizer.bin")})");
+            o.WriteLine($"chat template: {(m.ChatTemplate is null ? "none" : $"{m.ChatTemplate.Length} chars")}");
+            if (m.Format == "gguf")
+            {
+                using var g = GgufFile.Open(path);
+                o.WriteLine($"gguf:          v{g.Version}, {g.Metadata.Count} metadata keys, {g.Tensors.Count} tensors");
+                foreach (var tensor in g.Tensors.Take(12)) o.WriteLine($"  {tensor.Name,-28} {GgmlTypeInfo.Name(tensor.Type),-5} {tensor.Shape}");
+                if (g.Tensors.Count > 12) o.WriteLine($"  … {g.Tensors.Count - 12} more");
+            }
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static Command Synth()
+    {
+        var shape = new Option<string>("--shape") { Description = $"One of {string.Join(", ", SynthShapes.All.Keys)}", Required = true };
+        var seed = new Option<int>("--seed") { Description = "Weight seed", DefaultValueFactory = _ => 1 };
+        var type = new Option<string>("--type") { Description = "f32, f16 or q8_0", DefaultValueFactory = _ => "f32" };
+        var output = new Option<string>("--out") { Description = "Output .gguf", Required = true };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "32k llama2.c tokenizer.bin to embed (default: models/llama2-tokenizer/tokenizer.bin)" };
+        var cmd = new Command("synth", "Write a GGUF v3 llama model with seeded random weights at a real shape") { shape, seed, type, output, tokenizer };
+        cmd.SetAction(p => CliErrors.Guard(() =>
+        {
+            var config = SynthShapes.Get(p.GetValue(shape)!);
+            var ggml = p.GetValue(type)!.ToLowerInvariant() switch
+            {
+                "f32" => GgmlType.F32,
+                "f16" => GgmlType.F16,
+                "q8_0" => GgmlType.Q8_0,
+                var other => throw new CliException($"--type must be f32, f16 or q8_0, not '{other}'"),
+            };
+            var tokPath = p.GetValue(tokenizer) ?? ModelPaths.Llama2Tokenizer();
+            var tok = SentencePieceBpeTokenizer.LoadLlama2c(tokPath, config.VocabSize);
+            var outPath = p.GetValue(output)!;
+            var sw = Stopwatch.StartNew();
+            GgufSynthesizer.Write(outPath, config, tok, p.GetValue(seed), ggml, $"synthetic-{p.GetValue(shape)}-{p.GetValue(seed)}");
+            Console.WriteLine($"wrote {outPath} ({new FileInfo(outPath).Length:N0} bytes, {ggml}) in {sw.Elapsed.TotalSeconds:F1} s");
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static string LoadAverage()
+    {
+        try { return File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a"; }
+        catch (IOException) { return "n/a"; }
+    }
+
+    private static Command Bench()
+    {
+        var model = new Option<string?>("--model") { Description = "Model file (default: stories260K)" };
+        var batches = new Option<string>("--batch") { Description = "Comma-separated batch sizes", DefaultValueFactory = _ => "1,8,32" };
+        var prompt = new Option<int>("--prompt-tokens") { DefaultValueFactory = _ => 128 };
+        var gen = new Option<int>("--gen-tokens") { DefaultValueFactory = _ => 128 };
+        var threads = new Option<int?>("--threads") { Description = "Compute threads (default: all cores)" };
+        var cmd = new Command("bench", "Prefill and decode throughput per batch size (like llama-batched-bench)") { model, batches, prompt, gen, threads };
+        cmd.SetAction(p => CliErrors.Guard(() =>
+        {
+            var sizes = p.GetValue(batches)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(s => int.TryParse(s, out var b) && b > 0 ? b : throw new CliException($"--batch: '{s}' is not a positive integer")).ToArray();
+            var pp = p.GetValue(prompt);
+            var tg = p.GetValue(gen);
+            if (pp < 1) throw new CliException("--prompt-tokens must be at least 1");
+            if (tg < 2) throw new CliException("--gen-tokens must be at least 2");
+            if (p.GetValue(threads) is < 1) throw new CliException("--threads must be at least 1");
+            using var m = LoadedModel.Load(ModelPaths.ResolveModel(p.GetValue(model)));
+            if (pp + tg > Math.Max(m.Config.ContextLength, 2048)) throw new CliException($"--prompt-tokens + --gen-tokens exceeds the model's positions");
+            var t = p.GetValue(threads) ?? Environment.ProcessorCount;
+            Console.WriteLine($"model {m.Name} ({m.Format}, {string.Join(", ", m.TensorTypes.Keys)}), threads {t}, prompt {pp}, gen {tg}");
+            ModelBenchmark.Run(m, 1, Math.Min(pp, 16), 4, t); // warm-up: JIT and page-in
+            Console.WriteLine($"{"B",4} {"prefill tok/s",14} {"decode tok/s",13} {"per stream",11} {"prefill s",10} {"decode s",9} {"decode tok/cpu-s",17}");
+            foreach (var b in sizes)
+            {
+                var r = ModelBenchmark.Run(m, b, pp, tg, t);
+                Console.WriteLine($"{b,4} {r.PrefillTokensPerSecond,14:N0} {r.DecodeTokensPerSecond,13:N0} {r.DecodeTokensPerSecond / b,11:N1} {r.PrefillSeconds,10:F3} {r.DecodeSeconds,9:F3} {r.DecodeTokensPerCpuSecond,17:N0}");
+            }
+            Console.WriteLine($"load average: {LoadAverage()} (figures are wall-clock; tok/cpu-s is this process's CPU time)");
+            Console.WriteLine($"peak RSS: {Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024):N1} MiB");
+            return 0;
+        }));
         return cmd;
     }
 }

@@ -47,6 +47,7 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
     /// <summary>Runs the current plan: prefills first (or chunked beside decodes), decodes of residents, and urgent loads when memory is free.</summary>
     private void BuildBatch(SchedulerContext ctx, List<ScheduledSequence> batch)
     {
+        LoadWhileFree(ctx); // first, so that a stream resumed by recompute can prefill in this very iteration
         var budget = ctx.Options.MaxBatchedTokens;
         if (!ctx.Options.ChunkedPrefill)
         {
@@ -58,7 +59,6 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
             Decode(ctx, batch, ref budget);
             Prefill(ctx, batch, ref budget);
         }
-        LoadWhileFree(ctx);
     }
 
     private void Prefill(SchedulerContext ctx, List<ScheduledSequence> batch, ref int budget)
@@ -85,7 +85,10 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
             // Paused streams have first claim on freed memory once readers outrun the hardware.
             if (guarded && sumRates + r.Rate > _capacity) return;
             sumRates += r.Rate;
-            if (ctx.Kv.DeviceAvailable - PendingPrefillBlocks(ctx) - ctx.PrefillBlocks(r) - GrowthBlocks(ctx) < watermark) return;
+            var fits = ctx.Kv.DeviceAvailable - PendingPrefillBlocks(ctx) - ctx.PrefillBlocks(r) - GrowthBlocks(ctx, r) >= watermark;
+            // An empty device always takes the head of the queue if its prompt fits at all.
+            var alone = resident == 0 && ctx.Kv.DeviceAvailable >= ctx.PrefillBlocks(r);
+            if (!fits && !alone) return;
             ctx.Admit(r);
             resident++;
         }
@@ -150,7 +153,8 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
         var now = ctx.Now;
         if (ctx.Waiting.Count > 0 && !_guardTripped) return; // free memory goes to newcomers first, unless overloaded
         // Keep a re-plan interval of growth free for the running streams, or the next decode would evict again.
-        var headroom = Watermark(ctx) + CountRunning(ctx) * GrowthBlocks(ctx);
+        var headroom = Watermark(ctx);
+        foreach (var r in ctx.Active) if (r.State == RequestState.Running) headroom += GrowthBlocks(ctx, r);
         while (FcfsScheduler.CountResident(ctx) < ctx.Options.MaxNumSeqs)
         {
             Request? best = null;
@@ -162,10 +166,10 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
                 if (key < bestKey) { bestKey = key; best = r; }
             }
             if (best is null) return;
-            var need = ctx.Kv.BlocksFor(best.TotalTokens) + GrowthBlocks(ctx);
+            var need = ctx.Kv.BlocksFor(best.TotalTokens) + GrowthBlocks(ctx, best);
             if (ctx.Kv.DeviceAvailable - need < headroom) return;
             Resume(ctx, best);
-            headroom += GrowthBlocks(ctx);
+            headroom += GrowthBlocks(ctx, best);
         }
     }
 
@@ -211,7 +215,7 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
         foreach (var r in ctx.Active) // arrival order
         {
             if (r.State is not (RequestState.PausedOnHost or RequestState.PausedDropped) || r.Reader.Slack(now) >= low) continue;
-            var need = ctx.Kv.BlocksFor(r.TotalTokens) + GrowthBlocks(ctx) + Watermark(ctx);
+            var need = ctx.Kv.BlocksFor(r.TotalTokens) + GrowthBlocks(ctx, r) + Watermark(ctx);
             while (ctx.Kv.DeviceAvailableSoon < need && next < _victims.Count) Evict(ctx, _victims[next++]);
             if (ctx.Kv.DeviceAvailableSoon < need) return;
             Resume(ctx, r);
@@ -231,7 +235,7 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
         {
             var r = ctx.Waiting[0];
             if (options.SchedulabilityGuard && sumRates + r.Rate > capacity) return;
-            var need = PendingPrefillBlocks(ctx) + ctx.PrefillBlocks(r) + GrowthBlocks(ctx) + watermark;
+            var need = PendingPrefillBlocks(ctx) + ctx.PrefillBlocks(r) + GrowthBlocks(ctx, r) + watermark;
             var slots = resident + 1 - ctx.Options.MaxNumSeqs;
             if ((ctx.Kv.DeviceAvailableSoon < need || slots > 0) && !MakeRoom(ctx, need, slots)) return;
             ctx.Admit(r);
@@ -555,8 +559,13 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
         return Math.Max(length, r.Generated + 1);
     }
 
-    private int GrowthBlocks(SchedulerContext ctx) =>
-        ctx.Kv.BlocksFor((int)Math.Ceiling(options.ReplanInterval / Math.Max(1e-4, ctx.Estimates.Predict(1, 0))));
+    /// <summary>New device blocks a stream needs to keep decoding for one re-plan interval (never more than its remaining output).</summary>
+    private int GrowthBlocks(SchedulerContext ctx, Request r)
+    {
+        var perInterval = options.ReplanInterval / Math.Max(1e-6, ctx.Estimates.Predict(1, 0));
+        var tokens = (int)Math.Min(Math.Ceiling(perInterval), r.MaxTokens - r.Generated);
+        return ctx.Kv.BlocksFor(r.TotalTokens + tokens) - ctx.Kv.BlocksFor(r.TotalTokens);
+    }
 
     private static int CountRunning(SchedulerContext ctx)
     {

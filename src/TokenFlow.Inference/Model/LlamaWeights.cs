@@ -1,0 +1,57 @@
+namespace TokenFlow.Inference.Model;
+
+/// <summary>One transformer block's weights.</summary>
+public sealed record LayerWeights(
+    float[] AttnNorm,
+    WeightMatrix Wq,
+    WeightMatrix Wk,
+    WeightMatrix Wv,
+    WeightMatrix Wo,
+    float[] FfnNorm,
+    WeightMatrix W1,
+    WeightMatrix W2,
+    WeightMatrix W3);
+
+/// <summary>All weights of a Llama model; matrices point into the mapped file (or a native buffer).</summary>
+public sealed record LlamaWeights(WeightMatrix TokenEmbedding, LayerWeights[] Layers, float[] FinalNorm, WeightMatrix Classifier)
+{
+    public bool TiedClassifier => ReferenceEquals(TokenEmbedding, Classifier);
+
+    public IEnumerable<WeightMatrix> Matrices()
+    {
+        yield return TokenEmbedding;
+        foreach (var l in Layers) { yield return l.Wq; yield return l.Wk; yield return l.Wv; yield return l.Wo; yield return l.W1; yield return l.W2; yield return l.W3; }
+        if (!TiedClassifier) yield return Classifier;
+    }
+
+    /// <summary>Checks every matrix against the config; throws naming <paramref name="source"/>.</summary>
+    public void Validate(ModelConfig c, string source)
+    {
+        void Check(WeightMatrix w, int rows, int cols)
+        {
+            if (w.Rows != rows || w.Cols != cols)
+                throw new InvalidDataException($"{source}: tensor {w.Name} is {w.Rows}×{w.Cols}, expected {rows}×{cols}");
+        }
+        void CheckVec(float[] v, int n, string name)
+        {
+            if (v.Length != n) throw new InvalidDataException($"{source}: tensor {name} has {v.Length} elements, expected {n}");
+        }
+        Check(TokenEmbedding, c.VocabSize, c.Dim);
+        Check(Classifier, c.VocabSize, c.Dim);
+        CheckVec(FinalNorm, c.Dim, "output_norm");
+        if (Layers.Length != c.Layers) throw new InvalidDataException($"{source}: {Layers.Length} layers, expected {c.Layers}");
+        for (var i = 0; i < Layers.Length; i++)
+        {
+            var l = Layers[i];
+            CheckVec(l.AttnNorm, c.Dim, $"blk.{i}.attn_norm");
+            CheckVec(l.FfnNorm, c.Dim, $"blk.{i}.ffn_norm");
+            Check(l.Wq, c.Dim, c.Dim);
+            Check(l.Wk, c.KvDim, c.Dim);
+            Check(l.Wv, c.KvDim, c.Dim);
+            Check(l.Wo, c.Dim, c.Dim);
+            Check(l.W1, c.HiddenDim, c.Dim);
+            Check(l.W2, c.Dim, c.HiddenDim);
+            Check(l.W3, c.HiddenDim, c.Dim);
+        }
+    }
+}
