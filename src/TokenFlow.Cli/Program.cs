@@ -7,4 +7,13 @@ root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(ModelCommand.Create());
 root.Subcommands.Add(SimulateCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
-return await root.Parse(args).InvokeAsync();
+
+var parsed = root.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    // Bad command lines get one line per problem and exit code 2, like every other input error.
+    foreach (var error in parsed.Errors) Console.Error.WriteLine($"error: {error.Message}");
+    Console.Error.WriteLine("Run 'tokenflow --help' for usage.");
+    return 2;
+}
+return await parsed.InvokeAsync();

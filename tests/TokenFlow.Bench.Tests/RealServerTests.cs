@@ -25,8 +25,8 @@ public sealed class RealServerTests
             DeviceKvBlocks = 256,
             HostKvBlocks = 512,
             Threads = 1,
-            // The bench is under test, not the scheduler: FCFS keeps this independent of policy work (TFBENCH_POLICY overrides).
-            Policy = Environment.GetEnvironmentVariable("TFBENCH_POLICY") ?? "fcfs",
+            // The server default policy; TFBENCH_POLICY overrides.
+            Policy = Environment.GetEnvironmentVariable("TFBENCH_POLICY") ?? "tokenflow",
         });
         var settings = new BenchSettings
         {

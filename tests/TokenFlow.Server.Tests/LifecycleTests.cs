@@ -76,7 +76,8 @@ public sealed class LifecycleTests
     [Fact]
     public async Task RequestQueuedPastTimeoutGets503AndIsRemoved()
     {
-        await using var server = await TestModel.StartAsync(TestModel.Options(o => o with { MaxNumSeqs = 1, QueueTimeout = TimeSpan.FromMilliseconds(300) }), stepDelay: TimeSpan.FromMilliseconds(10));
+        // FCFS keeps the second request queued behind the first; tokenflow would pause the first to serve it.
+        await using var server = await TestModel.StartAsync(TestModel.Options(o => o with { Policy = "fcfs", MaxNumSeqs = 1, QueueTimeout = TimeSpan.FromMilliseconds(300) }), stepDelay: TimeSpan.FromMilliseconds(10));
         using var http = new HttpClient { BaseAddress = new Uri(server.Url + "/") };
         using var first = await http.SendAsync(Sse.Post("v1/completions", """{"prompt":"Once upon a time","max_tokens":150,"ignore_eos":true,"stream":true}"""), HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal(HttpStatusCode.OK, first.StatusCode); // headers come with the first token: it runs now
