@@ -31,6 +31,8 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
     public void Schedule(SchedulerContext ctx, List<ScheduledSequence> batch)
     {
         var now = ctx.Now;
+        _costs = Costs.Measure(ctx);
+        _victimsAt = -1;
         AdmitWhatFits(ctx);
         var stressed = ctx.Waiting.Count > 0 || AnyPausedCritical(ctx);
         if (stressed && now >= _nextReplan)
@@ -206,17 +208,18 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
     {
         var now = ctx.Now;
         var low = options.CriticalSlack + options.ReplanInterval;
-        _victims.Clear();
+        var deep = _order;
+        deep.Clear();
         foreach (var r in ctx.Active)
-            if (r.State == RequestState.Running && r.Reader.Slack(now) > options.OverloadHighWaterSlack && IsVictim(ctx, r)) _victims.Add(r);
-        if (_victims.Count == 0) return;
-        _victims.Sort((a, b) => b.Reader.Slack(now).CompareTo(a.Reader.Slack(now)));
+            if (r.State == RequestState.Running && r.Reader.Slack(now) > options.OverloadHighWaterSlack && IsVictim(ctx, r)) deep.Add(r);
+        if (deep.Count == 0) return;
+        deep.Sort((a, b) => b.Reader.Slack(now).CompareTo(a.Reader.Slack(now)));
         var next = 0;
         foreach (var r in ctx.Active) // arrival order
         {
             if (r.State is not (RequestState.PausedOnHost or RequestState.PausedDropped) || r.Reader.Slack(now) >= low) continue;
             var need = ctx.Kv.BlocksFor(r.TotalTokens) + GrowthBlocks(ctx, r) + Watermark(ctx);
-            while (ctx.Kv.DeviceAvailableSoon < need && next < _victims.Count) Evict(ctx, _victims[next++]);
+            while (ctx.Kv.DeviceAvailableSoon < need && next < deep.Count) Evict(ctx, deep[next++]);
             if (ctx.Kv.DeviceAvailableSoon < need) return;
             Resume(ctx, r);
         }
@@ -250,18 +253,29 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
     /// </summary>
     private bool MakeRoom(SchedulerContext ctx, int need, int slots)
     {
-        _victims.Clear();
+        if (_victimsAt != 0)
+        {
+            // Candidates are found and ranked once per decision, then taken from the front.
+            _victimsAt = 0;
+            _victims.Clear();
+            _nextVictim = 0;
+            foreach (var r in ctx.Active)
+                if (r.State == RequestState.Running && !ctx.InBatch(r) && IsVictim(ctx, r)) _victims.Add(r);
+            var now = ctx.Now;
+            _victims.Sort((a, b) => b.Reader.Slack(now).CompareTo(a.Reader.Slack(now)));
+        }
         var freeable = ctx.Kv.DeviceAvailableSoon;
-        foreach (var r in ctx.Active)
-            if (r.State == RequestState.Running && !ctx.InBatch(r) && IsVictim(ctx, r)) _victims.Add(r);
-        var now = ctx.Now;
-        _victims.Sort((a, b) => b.Reader.Slack(now).CompareTo(a.Reader.Slack(now)));
-        var take = 0;
-        while ((freeable < need || take < slots) && take < _victims.Count) freeable += ctx.Kv.DeviceBlockTable(_victims[take++]).Count;
-        if (freeable < need || take < slots) return false;
-        for (var i = 0; i < take; i++) Evict(ctx, _victims[i]);
+        var take = _nextVictim;
+        while ((freeable < need || take - _nextVictim < slots) && take < _victims.Count)
+            if (_victims[take++].State == RequestState.Running) freeable += ctx.Kv.DeviceBlockTable(_victims[take - 1]).Count;
+        if (freeable < need || take - _nextVictim < slots) return false;
+        for (; _nextVictim < take; _nextVictim++)
+            if (_victims[_nextVictim].State == RequestState.Running) Evict(ctx, _victims[_nextVictim]);
         return true;
     }
+
+    private long _victimsAt = -1;
+    private int _nextVictim;
 
     /// <summary>Step 2: choose who runs on the device by utility, then load the chosen and evict the rest.</summary>
     private void Balance(SchedulerContext ctx)
@@ -288,28 +302,22 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
                     break;
             }
         }
-        // Overloaded (guard tripped): first come, first served among the streams that need tokens
-        // soon, so stalls fall on the newest streams rather than on everyone; deep buffers yield.
-        var fcfs = _guardTripped;
-        _members.Sort((a, b) =>
+        _members.Sort(static (a, b) =>
         {
             var c = b.Forced.CompareTo(a.Forced);
             if (c != 0) return c;
-            if (fcfs)
-            {
-                c = b.Urgent.CompareTo(a.Urgent);
-                if (c != 0) return c;
-            }
-            c = fcfs ? a.Request.ArrivalTime.CompareTo(b.Request.ArrivalTime) : b.Utility.CompareTo(a.Utility);
+            c = b.Utility.CompareTo(a.Utility);
             if (c != 0) return c;
-            c = a.Request.Priority.CompareTo(b.Request.Priority);
+            c = a.Request.Priority.CompareTo(b.Request.Priority); // vLLM's priority breaks ties
             return c != 0 ? c : a.Request.ArrivalTime.CompareTo(b.Request.ArrivalTime);
         });
 
-        var chosen = new bool[_members.Count];
+        if (_chosen.Length < _members.Count) _chosen = new bool[_members.Count * 2];
+        var chosen = _chosen.AsSpan(0, _members.Count);
+        chosen.Clear();
         var seqs = ctx.Options.MaxNumSeqs;
         var used = Fill(chosen, budget, seqs, out var total);
-        if (options.LocalSearch && !fcfs) LocalSearch(chosen, budget, seqs, ref used, ref total);
+        if (options.LocalSearch) LocalSearch(chosen, budget, seqs, ref used, ref total);
 
         // Evict first so that loads can reuse the blocks (load–evict overlap).
         for (var i = 0; i < _members.Count; i++)
@@ -353,11 +361,10 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
         // A paused stream that would run dry before the next chance to load it must come back now.
         if (!resident && slack - dt - switchSeconds < options.CriticalSlack) utility += 1e6 - slack;
         var size = ctx.Kv.BlocksFor(r.TotalTokens + (int)Math.Ceiling(produced) + 1);
-        var urgent = slack - dt - switchSeconds < options.CriticalSlack + dt;
-        return new Member(r, utility, size, forced, resident, urgent);
+        return new Member(r, utility, size, forced, resident);
     }
 
-    private int Fill(bool[] chosen, int budget, int maxSeqs, out double total)
+    private int Fill(Span<bool> chosen, int budget, int maxSeqs, out double total)
     {
         var used = 0;
         var count = 0;
@@ -386,7 +393,7 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
     }
 
     /// <summary>One pass over adjacent pairs across the cut: swap when it raises the chosen set's utility within memory.</summary>
-    private void LocalSearch(bool[] chosen, int budget, int maxSeqs, ref int used, ref double total)
+    private void LocalSearch(Span<bool> chosen, int budget, int maxSeqs, ref int used, ref double total)
     {
         for (var i = 0; i + 1 < _members.Count; i++)
         {
@@ -410,7 +417,8 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
             chosen[i + 1] = true;
             used = newUsed;
             total += b.Utility - a.Utility;
-            var count = chosen.Count(c => c);
+            var count = 0;
+            foreach (var c in chosen) if (c) count++;
             for (var j = i + 2; j < _members.Count && count < maxSeqs; j++)
             {
                 var m = _members[j];
@@ -431,9 +439,10 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
         if (r.State != RequestState.Running) return false;
         var slack = r.Reader.Slack(ctx.Now);
         if (slack < options.CriticalSlack) return false;
+        var costs = _costs.ToHost > 0 ? _costs : Costs.Measure(ctx); // measured per decision; tests may ask directly
         var tail = r.NumComputed - ctx.Kv.SyncedTokens(r);
-        var evict = ctx.Kv.Transfers.EstimateCompletionDelay(TransferKind.Offload, ctx.Kv.BlocksFor(tail) * ctx.Kv.BytesPerBlock);
-        var load = LoadSeconds(ctx, r);
+        var evict = costs.Offload(ctx.Kv.BlocksFor(tail) * ctx.Kv.BytesPerBlock);
+        var load = LoadSeconds(ctx, r, costs);
         var required = options.BufferConservativeness * r.Rate * (evict + load + options.ReplanInterval);
         return r.Reader.Buffer(ctx.Now) >= required;
     }
@@ -462,47 +471,61 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
     }
 
     /// <summary>Offload unless recomputing is cheaper than writing the tail now and loading it back later.</summary>
-    private static void Evict(SchedulerContext ctx, Request r)
+    private void Evict(SchedulerContext ctx, Request r)
     {
         var kv = ctx.Kv;
         var tailBytes = kv.BlocksFor(r.NumComputed - kv.SyncedTokens(r)) * kv.BytesPerBlock;
-        var io = kv.Transfers.EstimateCompletionDelay(TransferKind.Offload, tailBytes)
-                 + kv.Transfers.EstimateCompletionDelay(TransferKind.Load, kv.BlocksFor(r.NumComputed) * kv.BytesPerBlock);
-        var recompute = RecomputeSeconds(ctx, r.NumComputed);
+        var io = _costs.Offload(tailBytes) + _costs.Load(kv.BlocksFor(r.NumComputed) * kv.BytesPerBlock);
+        var recompute = _costs.Recompute(ctx, r.NumComputed);
         ctx.Preempt(r, io <= recompute ? PreemptMode.Offload : PreemptMode.Recompute);
     }
 
-    private static void Resume(SchedulerContext ctx, Request r) => ctx.Resume(r, ChooseResume(ctx, r));
+    private void Resume(SchedulerContext ctx, Request r) => ctx.Resume(r, ChooseResume(ctx, r, _costs));
 
     /// <summary>Load from the host when t_IO is below the recompute time; otherwise recompute.</summary>
-    internal static PreemptMode ChooseResume(SchedulerContext ctx, Request r)
+    internal static PreemptMode ChooseResume(SchedulerContext ctx, Request r) => ChooseResume(ctx, r, Costs.Measure(ctx));
+
+    private static PreemptMode ChooseResume(SchedulerContext ctx, Request r, Costs costs)
     {
         if (r.State != RequestState.PausedOnHost) return PreemptMode.Recompute;
-        var io = LoadSeconds(ctx, r);
-        var recompute = RecomputeSeconds(ctx, r.NumComputed);
+        var io = LoadSeconds(ctx, r, costs);
+        var recompute = costs.Recompute(ctx, r.NumComputed);
         return io <= recompute ? PreemptMode.Offload : PreemptMode.Recompute;
     }
 
-    private static double LoadSeconds(SchedulerContext ctx, Request r)
+    private double LoadSeconds(SchedulerContext ctx, Request r) => LoadSeconds(ctx, r, _costs);
+
+    private static double LoadSeconds(SchedulerContext ctx, Request r, Costs costs)
     {
-        if (r.State == RequestState.PausedDropped) return RecomputeSeconds(ctx, r.TotalTokens);
-        var bytes = ctx.Kv.BlocksFor(r.NumComputed) * ctx.Kv.BytesPerBlock;
-        return ctx.Kv.Transfers.EstimateCompletionDelay(TransferKind.Load, bytes);
+        if (r.State == RequestState.PausedDropped) return costs.Recompute(ctx, r.TotalTokens);
+        return costs.Load(ctx.Kv.BlocksFor(r.NumComputed) * ctx.Kv.BytesPerBlock);
     }
 
     // ---------------------------------------------------------------- estimates
 
+    private Costs _costs;
+
     /// <summary>
-    /// Time until a recompute of <paramref name="tokens"/> positions would finish: the prefill work
-    /// already queued ahead of it plus its own, at the measured per-token prefill latency. Queued
-    /// work counts on both sides, as the transfer estimate counts the copies queued on its link.
+    /// Switching costs, measured once per decision: the time until a copy submitted now would land
+    /// (the link's queue ahead plus its own bytes), and the time until a recompute would finish
+    /// (the prefill work already queued plus its own, at the measured per-token prefill latency).
+    /// Queued work counts on both sides.
     /// </summary>
-    private static double RecomputeSeconds(SchedulerContext ctx, int tokens)
+    private readonly record struct Costs(double LoadQueue, double OffloadQueue, double ToDevice, double ToHost, int QueuedPrefill)
     {
-        var queued = 0;
-        foreach (var r in ctx.Active)
-            if (r.State == RequestState.Prefilling) queued += r.RemainingToCompute;
-        return ctx.Estimates.RecomputeSeconds(queued + tokens, ctx.Options.MaxBatchedTokens);
+        public static Costs Measure(SchedulerContext ctx)
+        {
+            var t = ctx.Kv.Transfers;
+            var queued = 0;
+            foreach (var r in ctx.Active)
+                if (r.State == RequestState.Prefilling) queued += r.RemainingToCompute;
+            return new Costs(t.EstimateCompletionDelay(TransferKind.Load, 0), t.EstimateCompletionDelay(TransferKind.Offload, 0),
+                Math.Max(1, t.Bandwidth(toHost: false)), Math.Max(1, t.Bandwidth(toHost: true)), queued);
+        }
+
+        public double Load(long bytes) => LoadQueue + bytes / ToDevice;
+        public double Offload(long bytes) => OffloadQueue + bytes / ToHost;
+        public double Recompute(SchedulerContext ctx, int tokens) => ctx.Estimates.RecomputeSeconds(QueuedPrefill + tokens, ctx.Options.MaxBatchedTokens);
     }
 
     private static bool AnyPaused(SchedulerContext ctx)
@@ -578,5 +601,6 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
 
     private double Phi(double slackSeconds) => Math.Exp(-slackSeconds / options.SlackScale);
 
-    private readonly record struct Member(Request Request, double Utility, int Size, bool Forced, bool Resident, bool Urgent);
+    private readonly record struct Member(Request Request, double Utility, int Size, bool Forced, bool Resident);
+    private bool[] _chosen = [];
 }
