@@ -12,6 +12,8 @@ public sealed record ServerOptions
     /// <summary>Name served on /v1/models; defaults to the model's own name.</summary>
     public string? ServedModelName { get; init; }
     public string Policy { get; init; } = "tokenflow";
+    /// <summary>Constants of the policies (design §4).</summary>
+    public TokenFlow.Core.Scheduling.SchedulerOptions Scheduler { get; init; } = new();
     /// <summary>Device KV blocks; null sizes the pool to about 256 MiB.</summary>
     public int? DeviceKvBlocks { get; init; }
     /// <summary>Host KV blocks; null is four times the device pool.</summary>

@@ -108,7 +108,7 @@ public static class TokenFlowServer
         var name = options.ServedModelName ?? model.Name;
         var metrics = new ServerMetrics(name);
         var history = new DashboardHistory();
-        var runner = new EngineRunner(engineOptions, executor, SchedulerFactory.Create(options.Policy), options.TransferBandwidth, new RunnerListeners(metrics, history), log);
+        var runner = new EngineRunner(engineOptions, executor, SchedulerFactory.Create(options.Policy, options.Scheduler), options.TransferBandwidth, new RunnerListeners(metrics, history), log);
         metrics.Attach(() => runner.Engine.Snapshot);
         var special = new HashSet<int> { model.Tokenizer.BosId, model.Tokenizer.EosId };
         if (executor.Executor.EosTokenId is { } eos) special.Add(eos);

@@ -35,6 +35,8 @@ internal static class ServeCommand
         var cmd = new Command("serve", "Serve a model over an OpenAI-compatible HTTP API, with metrics and a live dashboard.");
         foreach (var o in new Option[] { model, tokenizer, host, port, name, policy, device, hostBlocks, blockSize, maxSeqs, maxTokens, chunked, rate, apiKey, queued, timeout, threads, bandwidth, maxBody, logRequests })
             cmd.Options.Add(o);
+        var policyOptions = new PolicyOptions();
+        policyOptions.AddTo(cmd);
 
         cmd.SetAction((parse, ct) => CliErrors.Guard(async () =>
         {
@@ -49,6 +51,7 @@ internal static class ServeCommand
                 Port = parse.GetValue(port),
                 ServedModelName = parse.GetValue(name),
                 Policy = parse.GetValue(policy)!,
+                Scheduler = policyOptions.Read(parse),
                 DeviceKvBlocks = parse.GetValue(device),
                 HostKvBlocks = parse.GetValue(hostBlocks),
                 BlockSize = parse.GetValue(blockSize),

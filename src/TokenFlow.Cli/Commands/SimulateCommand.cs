@@ -30,6 +30,8 @@ internal static class SimulateCommand
         var cmd = new Command("simulate", "Simulate a scenario on a modelled GPU under one or more scheduling policies");
         foreach (var o in new Option[] { scenario, hardware, model, policy, seed, fraction, json, noWriteThrough, noOffload, noPartial, noOverlap, chunked, maxSeqs, maxTokens })
             cmd.Options.Add(o);
+        var policyOptions = new PolicyOptions();
+        policyOptions.AddTo(cmd);
         cmd.SetAction(parse => CliErrors.Guard(() =>
         {
             var args = new SimulateArgs
@@ -48,6 +50,7 @@ internal static class SimulateCommand
                 ChunkedPrefill = parse.GetValue(chunked),
                 MaxNumSeqs = parse.GetValue(maxSeqs),
                 MaxBatchedTokens = parse.GetValue(maxTokens),
+                Scheduler = policyOptions.Read(parse),
             };
             return Run(args);
         }));
@@ -93,7 +96,7 @@ internal static class SimulateCommand
         try { sizing = KvSizing.For(hw, model, fraction, engine.Kv.BlockSize, engine.MaxBatchedTokens, engine.MaxNumSeqs); }
         catch (ArgumentException e) { throw new CliException($"--model: {e.Message}"); }
 
-        var configs = a.Policies.Select(p => new SimulationConfig { Hardware = hw, Model = model, Policy = p.ToLowerInvariant(), KvMemFraction = fraction, Engine = engine }).ToArray();
+        var configs = a.Policies.Select(p => new SimulationConfig { Hardware = hw, Model = model, Policy = p.ToLowerInvariant(), Scheduler = a.Scheduler, KvMemFraction = fraction, Engine = engine }).ToArray();
         var header = new SimulateHeader(scenario.Name, a.ScenarioPath, hw.Name, model.Name, plan.Count, fraction, sizing, a.Seed ?? scenario.Seed, engine);
         var results = SimulateRunner.RunAll(configs, plan, showProgress: !Console.IsOutputRedirected && plan.Count >= 500);
         SimulateOutput.PrintTable(header, results);
@@ -119,6 +122,7 @@ internal sealed record SimulateArgs
     public bool ChunkedPrefill { get; init; }
     public int? MaxNumSeqs { get; init; }
     public int? MaxBatchedTokens { get; init; }
+    public TokenFlow.Core.Scheduling.SchedulerOptions Scheduler { get; init; } = new();
 }
 
 /// <summary>What a simulate run was, for the table and the JSON.</summary>
