@@ -35,8 +35,8 @@ public sealed class ScenarioTests
         var plan = s.Plan();
         Assert.Equal(128, plan.Count(p => p.ArrivalTime == 0));
         Assert.True(plan.Count > 128);
-        Assert.All(plan, p => Assert.InRange(p.PromptLength, 64, 128));
-        Assert.All(plan, p => Assert.InRange(p.OutputLength, 128, 256));
+        Assert.All(plan, p => Assert.InRange(p.PromptLength, 32, 64));
+        Assert.All(plan, p => Assert.InRange(p.OutputLength, 96, 192));
         Assert.All(plan, p => Assert.InRange(p.Rate, 2, 10));
         Assert.NotNull(s.DeviceKvTokens);
     }
