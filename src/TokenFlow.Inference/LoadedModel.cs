@@ -6,10 +6,10 @@ using TokenFlow.Inference.Tokenization;
 namespace TokenFlow.Inference;
 
 /// <summary>
-/// A model ready to run: its shape, weights (memory-mapped in place), tokenizer and metadata.
+/// A model ready to run: its shape, weights (memory-mapped; F32 GEMM weights copied onto huge pages, see WeightPacking), tokenizer and metadata.
 /// Create executors from it; it must outlive them.
 /// </summary>
-public sealed class LoadedModel : IDisposable
+public sealed unsafe class LoadedModel : IDisposable
 {
     private readonly List<IDisposable> _owned;
 
@@ -62,7 +62,8 @@ public sealed class LoadedModel : IDisposable
             {
                 var (config, weights, tok, name, template) = GgufModelLoader.Load(g);
                 if (tokenizerPath is not null) tok = SentencePieceBpeTokenizer.LoadLlama2c(tokenizerPath, config.VocabSize);
-                return new LoadedModel(name, "gguf", config, weights, tok, template, [g], modelPath);
+                var (packed, buffer) = WeightPacking.Pack(weights, g.File.Base, g.File.Length);
+                return new LoadedModel(name, "gguf", config, packed, tok, template, buffer is null ? [g] : [g, buffer], modelPath);
             }
             catch { g.Dispose(); throw; }
         }
@@ -72,7 +73,8 @@ public sealed class LoadedModel : IDisposable
             var (config, weights) = Llama2cLoader.Load(file);
             tokenizerPath ??= FindTokenizer(modelPath, config.VocabSize);
             var tok = SentencePieceBpeTokenizer.LoadLlama2c(tokenizerPath, config.VocabSize);
-            return new LoadedModel(System.IO.Path.GetFileNameWithoutExtension(modelPath), "llama2c", config, weights, tok, null, [file], modelPath);
+            var (packed, buffer) = WeightPacking.Pack(weights, file.Base, file.Length);
+            return new LoadedModel(System.IO.Path.GetFileNameWithoutExtension(modelPath), "llama2c", config, packed, tok, null, buffer is null ? [file] : [file, buffer], modelPath);
         }
         catch { file.Dispose(); throw; }
     }

@@ -61,8 +61,9 @@ public sealed class DeterminismTests
             foreach (var r in requests) e.Engine.Submit(r);
             e.RunUntilIdle();
             // Write-through copies may still be landing; let the engine apply them before counting blocks.
-            while (e.Transfers.InFlight > 0) Thread.Sleep(1);
-            e.Engine.Step();
+            // InFlight only drops when a Step polls the finished copies, so step while waiting (waiting
+            // first and stepping once hung whenever a copy was still in flight at RunUntilIdle's return).
+            do { Thread.Sleep(1); e.Engine.Step(); } while (e.Transfers.InFlight > 0);
             e.Engine.ValidateKv();
             Assert.Equal(e.Engine.Kv.Device.Total, e.Engine.Kv.Device.FreeCount);
         }

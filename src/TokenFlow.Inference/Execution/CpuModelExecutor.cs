@@ -63,7 +63,7 @@ public sealed unsafe class CpuModelExecutor : IExecutor, IKvBlockCopier, IDispos
         for (var t = 0; t < _pool.Threads; t++)
         {
             _workerScratch[2 * t] = GC.AllocateArray<float>(Gemm.TileRows * maxCols + 16, pinned: true);
-            _workerScratch[2 * t + 1] = GC.AllocateArray<float>(_rope.Positions + 16, pinned: true);
+            _workerScratch[2 * t + 1] = GC.AllocateArray<float>(_c.Heads * (_rope.Positions + 16) + 16, pinned: true);
             gemmScratch[t] = (nint)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _workerScratch[2 * t][0]);
             scores[t] = (nint)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _workerScratch[2 * t + 1][0]);
         }
@@ -71,6 +71,7 @@ public sealed unsafe class CpuModelExecutor : IExecutor, IKvBlockCopier, IDispos
         _attention = new Execution.AttentionJob(scores)
         {
             Arena = Device, Heads = _c.Heads, KvHeads = _c.KvHeads, HeadDim = _c.HeadDim, Dim = _c.Dim, Scale = _scale,
+            ScoreStride = _rope.Positions + 16,
         };
     }
 
@@ -217,7 +218,9 @@ public sealed unsafe class CpuModelExecutor : IExecutor, IKvBlockCopier, IDispos
                     Buffer.MemoryCopy(v + (long)r * kvDim, Device.V(blk, l, slot), kvDim * 4, kvDim * 4);
                 }
                 _attention.Layer = l;
-                _pool.Run(_attention, rows * _c.Heads, parallel: attnWork >= 1 << 15);
+                // Whole rows (all heads per item) once there are enough rows to keep every thread busy; the result is the same either way.
+                _attention.WholeRows = _attention.CanRunWholeRows && rows >= 2 * _pool.Threads;
+                _pool.Run(_attention, _attention.WholeRows ? rows : rows * _c.Heads, parallel: attnWork >= 1 << 15);
                 _gemm.Run(_pool, xb2, rows, lw.Wo, xb);
                 Ops.AddInPlace(x, xb, rows * dim);
                 for (var r = 0; r < rows; r++) Ops.RmsNorm(xb + (long)r * dim, x + (long)r * dim, lw.FfnNorm, dim, _c.NormEps);

@@ -17,7 +17,11 @@ public sealed unsafe class KvArena : IDisposable
         KvDim = kvDim;
         FloatsPerBlock = (long)layers * 2 * blockSize * kvDim;
         Bytes = Math.Max(1, FloatsPerBlock * blocks * sizeof(float));
-        Base = (float*)NativeMemory.AlignedAlloc((nuint)Bytes, 64);
+        // Huge pages when big enough: attention streams every cached position's K/V each step, and on
+        // 4 KiB pages that is a TLB miss per page (B=32 decode reads ~85 MB of KV per step for stories15M).
+        var huge = Bytes >= (long)Model.WeightPacking.HugePage;
+        Base = (float*)NativeMemory.AlignedAlloc((nuint)Bytes, huge ? Model.WeightPacking.HugePage : 64);
+        if (huge) Model.WeightPacking.Advise((byte*)Base, Bytes, Model.WeightPacking.MadvHugepage);
     }
 
     public int Blocks { get; }

@@ -72,10 +72,10 @@ public sealed unsafe class WeightMatrix
 /// <summary>Native memory that outlives the weights pointing into it (synthetic models).</summary>
 internal sealed unsafe class NativeBuffer : IDisposable
 {
-    public NativeBuffer(long bytes)
+    public NativeBuffer(long bytes, nuint alignment = 64)
     {
         Bytes = bytes;
-        Pointer = (byte*)NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 64), 64);
+        Pointer = (byte*)NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 64), alignment);
     }
 
     public long Bytes { get; }
