@@ -53,8 +53,11 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
         var budget = ctx.Options.MaxBatchedTokens;
         if (!ctx.Options.ChunkedPrefill)
         {
-            Prefill(ctx, batch, ref budget);
+            // Prefill first, unless a running stream would run dry while a prefill iteration runs:
+            // then that iteration decodes, so a burst of newcomers cannot stall the streams already served.
+            if (!DecodeIsUrgent(ctx)) Prefill(ctx, batch, ref budget);
             if (batch.Count == 0) Decode(ctx, batch, ref budget);
+            if (batch.Count == 0) Prefill(ctx, batch, ref budget);
         }
         else
         {
@@ -71,6 +74,26 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
             if (batch.Count >= maxSeqs || budget <= 0) return;
             if (r.State == RequestState.Prefilling) budget -= ctx.TryAddPrefill(r, batch, budget);
         }
+    }
+
+    /// <summary>True when some running stream has less slack than the next prefill iteration (and a decode after it) would take.</summary>
+    private static bool DecodeIsUrgent(SchedulerContext ctx)
+    {
+        var pending = 0;
+        var running = 0;
+        var minSlack = double.PositiveInfinity;
+        foreach (var r in ctx.Active)
+        {
+            if (r.State == RequestState.Prefilling) pending += r.RemainingToCompute;
+            else if (r.State == RequestState.Running)
+            {
+                running++;
+                minSlack = Math.Min(minSlack, r.Reader.Slack(ctx.Now));
+            }
+        }
+        if (pending == 0 || running == 0) return false;
+        var prefill = ctx.Estimates.Predict(0, Math.Min(pending, ctx.Options.MaxBatchedTokens));
+        return minSlack < prefill + ctx.Estimates.Predict(running, 0);
     }
 
     /// <summary>Plain admission: new requests that fit without preempting anyone, in arrival order.</summary>
@@ -232,7 +255,9 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
         var wStatic = Math.Max(1, (int)((ctx.Kv.Device.Total + ctx.Kv.Host.Total) / beta));
         var running = FcfsScheduler.CountResident(ctx);
         var wScheduled = running < wStatic ? wStatic - options.WorkingSetDecay * (wStatic - running) : wStatic;
-        var watermark = Watermark(ctx);
+        // Streams already paused that would run dry before the next re-plan keep first claim on
+        // device room: a newcomer is admitted only beyond what they need to come back.
+        var watermark = Watermark(ctx) + UrgentPausedBlocks(ctx);
         var resident = FcfsScheduler.CountResident(ctx);
         while (ctx.Waiting.Count > 0 && ctx.Active.Count < wScheduled)
         {
@@ -245,6 +270,17 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
             sumRates += r.Rate;
             resident = FcfsScheduler.CountResident(ctx);
         }
+    }
+
+    /// <summary>Device blocks that paused streams about to run dry need to come back.</summary>
+    private int UrgentPausedBlocks(SchedulerContext ctx)
+    {
+        var sum = 0;
+        var horizon = options.CriticalSlack + options.ReplanInterval;
+        foreach (var r in ctx.Active)
+            if (r.State is RequestState.PausedOnHost or RequestState.PausedDropped && r.Reader.Slack(ctx.Now) - LoadSeconds(ctx, r) < horizon)
+                sum += ctx.Kv.BlocksFor(r.TotalTokens) + GrowthBlocks(ctx, r);
+        return sum;
     }
 
     /// <summary>
