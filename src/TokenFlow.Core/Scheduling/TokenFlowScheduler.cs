@@ -17,6 +17,7 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
     private readonly List<Member> _members = new();
     private readonly List<Request> _victims = new();
     private double _nextReplan = double.NegativeInfinity;
+    private bool _interleaved;
     private double _wakeAt = double.PositiveInfinity;
 
     public TokenFlowOptions Options => options;
@@ -54,9 +55,16 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
         if (!ctx.Options.ChunkedPrefill)
         {
             // Prefill first, unless a running stream would run dry while a prefill iteration runs:
-            // then that iteration decodes, so a burst of newcomers cannot stall the streams already served.
-            if (!DecodeIsUrgent(ctx)) Prefill(ctx, batch, ref budget);
-            if (batch.Count == 0) Decode(ctx, batch, ref budget);
+            // then one decode iteration goes in between (never two in a row, so prompts keep
+            // flowing), and a burst of newcomers cannot stall the streams already served.
+            var interleave = !_interleaved && DecodeIsUrgent(ctx);
+            _interleaved = false;
+            if (!interleave) Prefill(ctx, batch, ref budget);
+            if (batch.Count == 0)
+            {
+                Decode(ctx, batch, ref budget);
+                _interleaved = interleave && batch.Count > 0;
+            }
             if (batch.Count == 0) Prefill(ctx, batch, ref budget);
         }
         else
