@@ -18,10 +18,9 @@ public sealed class ServerOverheadBenchmark(ITestOutputHelper output)
 {
     private const int Streams = 32, MaxTokens = 256, Rounds = 3;
 
-    [Fact]
+    [BenchmarkFact]
     public async Task HttpVersusInProcess()
     {
-        if (Environment.GetEnvironmentVariable("TOKENFLOW_BENCH") != "1") return;
         var options = TestModel.Options(o => o with { DeviceKvBlocks = 2048, HostKvBlocks = 4096, Policy = "fcfs" });
         using var model = TestModel.LoadRaw();
         var prompt = model.Tokenizer.Encode("Once upon a time", addBos: true);
@@ -62,5 +61,14 @@ public sealed class ServerOverheadBenchmark(ITestOutputHelper output)
         var d = direct.Max(); var h = viaHttp.Max();
         output.WriteLine($"in-process: {string.Join(", ", direct.Select(x => x.ToString("0")))} tok/s; HTTP+SSE: {string.Join(", ", viaHttp.Select(x => x.ToString("0")))} tok/s; best ratio {h / d:0.000}");
         Console.WriteLine($"BENCH in-process best {d:0} tok/s, HTTP+SSE best {h:0} tok/s, ratio {h / d:0.000}");
+    }
+}
+
+/// <summary>A benchmark, not a test: reported as skipped unless TOKENFLOW_BENCH=1.</summary>
+public sealed class BenchmarkFactAttribute : FactAttribute
+{
+    public BenchmarkFactAttribute()
+    {
+        if (Environment.GetEnvironmentVariable("TOKENFLOW_BENCH") != "1") Skip = "benchmark; run with TOKENFLOW_BENCH=1 -c Release";
     }
 }
