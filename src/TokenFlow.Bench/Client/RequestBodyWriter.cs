@@ -11,23 +11,7 @@ public static class RequestBodyWriter
         var buffer = new ArrayBufferWriter<byte>(prompt.Length + 256);
         using (var w = new Utf8JsonWriter(buffer))
         {
-            w.WriteStartObject();
-            w.WriteString("model", model);
-            if (o.Endpoint == EndpointKind.ChatCompletions)
-            {
-                w.WriteStartArray("messages");
-                w.WriteStartObject();
-                w.WriteString("role", "user");
-                w.WriteString("content", prompt);
-                w.WriteEndObject();
-                w.WriteEndArray();
-                w.WriteNumber("max_completion_tokens", maxTokens);
-            }
-            else
-            {
-                w.WriteString("prompt", prompt);
-                w.WriteNumber("max_tokens", maxTokens);
-            }
+            WriteHead(w, o, model, prompt, maxTokens);
             w.WriteBoolean("stream", true);
             w.WriteStartObject("stream_options");
             w.WriteBoolean("include_usage", true);
@@ -50,26 +34,32 @@ public static class RequestBodyWriter
         var buffer = new ArrayBufferWriter<byte>(prompt.Length + 128);
         using (var w = new Utf8JsonWriter(buffer))
         {
-            w.WriteStartObject();
-            w.WriteString("model", model);
-            if (o.Endpoint == EndpointKind.ChatCompletions)
-            {
-                w.WriteStartArray("messages");
-                w.WriteStartObject();
-                w.WriteString("role", "user");
-                w.WriteString("content", prompt);
-                w.WriteEndObject();
-                w.WriteEndArray();
-                w.WriteNumber("max_completion_tokens", 1);
-            }
-            else
-            {
-                w.WriteString("prompt", prompt);
-                w.WriteNumber("max_tokens", 1);
-            }
+            WriteHead(w, o, model, prompt, 1);
             w.WriteBoolean("stream", false);
             w.WriteEndObject();
         }
         return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Opens the body: model, then the prompt as a completion prompt or a single user message, and the length limit.</summary>
+    private static void WriteHead(Utf8JsonWriter w, BenchClientOptions o, string model, string prompt, int maxTokens)
+    {
+        w.WriteStartObject();
+        w.WriteString("model", model);
+        if (o.Endpoint == EndpointKind.ChatCompletions)
+        {
+            w.WriteStartArray("messages");
+            w.WriteStartObject();
+            w.WriteString("role", "user");
+            w.WriteString("content", prompt);
+            w.WriteEndObject();
+            w.WriteEndArray();
+            w.WriteNumber("max_completion_tokens", maxTokens);
+        }
+        else
+        {
+            w.WriteString("prompt", prompt);
+            w.WriteNumber("max_tokens", maxTokens);
+        }
     }
 }
