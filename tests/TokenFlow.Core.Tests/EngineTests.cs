@@ -66,7 +66,6 @@ public sealed class EngineTests
     {
         var probe = TestRig.MakeRequest("p", 10, 20, 10);
         var first = FakeExecutor.TokenFor(probe, 10);
-        var clock = new Time.VirtualClock();
         var rig = new TestRig(new FcfsScheduler());
         var exec = new FakeExecutor(rig.Clock) { EosTokenId = first };
         var engine = new LlmEngine(new EngineOptions(), rig.Clock, exec, rig.Engine.Kv.Transfers, new FcfsScheduler());
@@ -79,7 +78,6 @@ public sealed class EngineTests
         Assert.Single(stop.OutputTokens);
         Assert.Equal(FinishReason.Length, ignore.FinishReason);
         Assert.Equal(20, ignore.Generated);
-        _ = clock;
     }
 
     [Fact]

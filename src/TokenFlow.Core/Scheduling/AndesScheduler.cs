@@ -64,7 +64,7 @@ public sealed class AndesScheduler(AndesOptions options) : IScheduler
         }
         _candidates.Sort((a, b) => b.Priority.CompareTo(a.Priority));
 
-        var capacity = ctx.Kv.Device.Total - (int)(ctx.Options.AdmissionWatermark * ctx.Kv.Device.Total);
+        var capacity = ctx.Kv.Device.Total - ctx.WatermarkBlocks;
         var used = 0;
         var picked = new HashSet<Request>();
         foreach (var (r, _, blocks) in _candidates)

@@ -48,12 +48,9 @@ public sealed class FcfsScheduler : IScheduler
     internal static void AdmitAndPrefill(SchedulerContext ctx, List<ScheduledSequence> batch, ref int budget, FutureTokenReservation? reservation)
     {
         var maxSeqs = ctx.Options.MaxNumSeqs;
-        foreach (var r in ctx.Active)
-        {
-            if (batch.Count >= maxSeqs || budget <= 0) return;
-            if (r.State == RequestState.Prefilling) budget -= ctx.TryAddPrefill(r, batch, budget);
-        }
-        var watermark = (int)(ctx.Options.AdmissionWatermark * ctx.Kv.Device.Total);
+        ctx.ContinuePrefills(batch, ref budget);
+        if (batch.Count >= maxSeqs || budget <= 0) return;
+        var watermark = ctx.WatermarkBlocks;
         var resident = CountResident(ctx);
         var reserved = reservation?.ReservedBlocks(ctx) ?? 0;
         foreach (var r in NextInLine(ctx))
@@ -81,7 +78,7 @@ public sealed class FcfsScheduler : IScheduler
             if (r.State != RequestState.Running || batch.Count >= maxSeqs || budget <= 0) continue;
             while (!ctx.TryAddDecode(r, batch))
             {
-                var victim = NewestResident(ctx);
+                var victim = ctx.NewestResidentNotInBatch();
                 if (victim is null || victim == r)
                 {
                     ctx.Preempt(r, PreemptMode.Recompute);
@@ -106,16 +103,6 @@ public sealed class FcfsScheduler : IScheduler
             yield return r;
             if (r.State == RequestState.Waiting) skipped++;
         }
-    }
-
-    private static Request? NewestResident(SchedulerContext ctx)
-    {
-        for (var i = ctx.Active.Count - 1; i >= 0; i--)
-        {
-            var r = ctx.Active[i];
-            if (r.State.IsResident() && !ctx.InBatch(r)) return r;
-        }
-        return null;
     }
 
     internal static int CountResident(SchedulerContext ctx)

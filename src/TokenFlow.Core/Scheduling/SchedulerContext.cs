@@ -107,6 +107,30 @@ public sealed class SchedulerContext
         return n;
     }
 
+    /// <summary>Device blocks kept free for decode growth when admitting (vLLM's watermark).</summary>
+    public int WatermarkBlocks => (int)(Options.AdmissionWatermark * Kv.Device.Total);
+
+    /// <summary>Adds the next chunk of every request already prefilling, in arrival order, within the batch limits.</summary>
+    public void ContinuePrefills(List<ScheduledSequence> batch, ref int budget)
+    {
+        foreach (var r in ActiveList)
+        {
+            if (batch.Count >= Options.MaxNumSeqs || budget <= 0) return;
+            if (r.State == RequestState.Prefilling) budget -= TryAddPrefill(r, batch, budget);
+        }
+    }
+
+    /// <summary>The most recently arrived resident request not already in this iteration's batch.</summary>
+    public Request? NewestResidentNotInBatch()
+    {
+        for (var i = ActiveList.Count - 1; i >= 0; i--)
+        {
+            var r = ActiveList[i];
+            if (r.State.IsResident() && !InBatch(r)) return r;
+        }
+        return null;
+    }
+
     /// <summary>Device blocks a request needs to prefill what remains of it.</summary>
     public int PrefillBlocks(Request r) => Kv.BlocksFor(r.TotalTokens) - (r.State.IsResident() ? Kv.DeviceBlockTable(r).Count : 0);
 

@@ -59,28 +59,18 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
             // flowing), and a burst of newcomers cannot stall the streams already served.
             var interleave = !_interleaved && DecodeIsUrgent(ctx);
             _interleaved = false;
-            if (!interleave) Prefill(ctx, batch, ref budget);
+            if (!interleave) ctx.ContinuePrefills(batch, ref budget);
             if (batch.Count == 0)
             {
                 Decode(ctx, batch, ref budget);
                 _interleaved = interleave && batch.Count > 0;
             }
-            if (batch.Count == 0) Prefill(ctx, batch, ref budget);
+            if (batch.Count == 0) ctx.ContinuePrefills(batch, ref budget);
         }
         else
         {
             Decode(ctx, batch, ref budget);
-            Prefill(ctx, batch, ref budget);
-        }
-    }
-
-    private void Prefill(SchedulerContext ctx, List<ScheduledSequence> batch, ref int budget)
-    {
-        var maxSeqs = ctx.Options.MaxNumSeqs;
-        foreach (var r in ctx.Active)
-        {
-            if (batch.Count >= maxSeqs || budget <= 0) return;
-            if (r.State == RequestState.Prefilling) budget -= ctx.TryAddPrefill(r, batch, budget);
+            ctx.ContinuePrefills(batch, ref budget);
         }
     }
 
@@ -107,7 +97,8 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
     /// <summary>Plain admission: new requests that fit without preempting anyone, in arrival order.</summary>
     private void AdmitWhatFits(SchedulerContext ctx)
     {
-        var watermark = Watermark(ctx);
+        var watermark = ctx.WatermarkBlocks;
+        var pending = PendingPrefillBlocks(ctx);
         var resident = FcfsScheduler.CountResident(ctx);
         var guarded = options.SchedulabilityGuard && AnyPaused(ctx);
         var sumRates = 0.0;
@@ -118,11 +109,13 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
             // Paused streams have first claim on freed memory once readers outrun the hardware.
             if (guarded && sumRates + r.Rate > _capacity) return;
             sumRates += r.Rate;
-            var fits = ctx.Kv.DeviceAvailable - PendingPrefillBlocks(ctx) - ctx.PrefillBlocks(r) - GrowthBlocks(ctx, r) >= watermark;
+            var prompt = ctx.PrefillBlocks(r);
+            var fits = ctx.Kv.DeviceAvailable - pending - prompt - GrowthBlocks(ctx, r) >= watermark;
             // An empty device always takes the head of the queue if its prompt fits at all.
-            var alone = resident == 0 && ctx.Kv.DeviceAvailable >= ctx.PrefillBlocks(r);
+            var alone = resident == 0 && ctx.Kv.DeviceAvailable >= prompt;
             if (!fits && !alone) return;
             ctx.Admit(r);
+            pending += Math.Max(0, prompt);
             resident++;
         }
     }
@@ -155,7 +148,7 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
                     if (ctx.Kv.DeviceAvailableSoon > 0) break; // the victim's tail is still being written: wait one iteration
                     continue;
                 }
-                var newest = NewestResident(ctx) ?? r;
+                var newest = ctx.NewestResidentNotInBatch() ?? r;
                 ctx.Preempt(newest, PreemptMode.Recompute);
                 if (newest == r) break;
             }
@@ -186,7 +179,7 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
         var now = ctx.Now;
         if (ctx.Waiting.Count > 0 && !_guardTripped) return; // free memory goes to newcomers first, unless overloaded
         // Keep a re-plan interval of growth free for the running streams, or the next decode would evict again.
-        var headroom = Watermark(ctx);
+        var headroom = ctx.WatermarkBlocks;
         foreach (var r in ctx.Active) if (r.State == RequestState.Running) headroom += GrowthBlocks(ctx, r);
         while (FcfsScheduler.CountResident(ctx) < ctx.Options.MaxNumSeqs)
         {
@@ -249,7 +242,7 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
         foreach (var r in ctx.Active) // arrival order
         {
             if (r.State is not (RequestState.PausedOnHost or RequestState.PausedDropped) || r.Reader.Slack(now) >= low) continue;
-            var need = ctx.Kv.BlocksFor(r.TotalTokens) + GrowthBlocks(ctx, r) + Watermark(ctx);
+            var need = ctx.Kv.BlocksFor(r.TotalTokens) + GrowthBlocks(ctx, r) + ctx.WatermarkBlocks;
             while (ctx.Kv.DeviceAvailableSoon < need && next < deep.Count) Evict(ctx, deep[next++]);
             if (ctx.Kv.DeviceAvailableSoon < need) return;
             Resume(ctx, r);
@@ -265,16 +258,19 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
         var wScheduled = running < wStatic ? wStatic - options.WorkingSetDecay * (wStatic - running) : wStatic;
         // Streams already paused that would run dry before the next re-plan keep first claim on
         // device room: a newcomer is admitted only beyond what they need to come back.
-        var watermark = Watermark(ctx) + UrgentPausedBlocks(ctx);
+        var watermark = ctx.WatermarkBlocks + UrgentPausedBlocks(ctx);
+        var pending = PendingPrefillBlocks(ctx);
         var resident = FcfsScheduler.CountResident(ctx);
         while (ctx.Waiting.Count > 0 && ctx.Active.Count < wScheduled)
         {
             var r = ctx.Waiting[0];
             if (options.SchedulabilityGuard && sumRates + r.Rate > capacity) return;
-            var need = PendingPrefillBlocks(ctx) + ctx.PrefillBlocks(r) + GrowthBlocks(ctx, r) + watermark;
+            var prompt = ctx.PrefillBlocks(r);
+            var need = pending + prompt + GrowthBlocks(ctx, r) + watermark;
             var slots = resident + 1 - ctx.Options.MaxNumSeqs;
             if ((ctx.Kv.DeviceAvailableSoon < need || slots > 0) && !MakeRoom(ctx, need, slots)) return;
             ctx.Admit(r);
+            pending += Math.Max(0, prompt);
             sumRates += r.Rate;
             resident = FcfsScheduler.CountResident(ctx);
         }
@@ -328,7 +324,7 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
         var dt = options.ReplanInterval;
         var residents = Math.Max(1, FcfsScheduler.CountResident(ctx));
         var genRate = 1 / ctx.Estimates.Predict(residents, 0);
-        var budget = ctx.Kv.Device.Total - Watermark(ctx) - ctx.Kv.ReservedForLoads;
+        var budget = ctx.Kv.Device.Total - ctx.WatermarkBlocks - ctx.Kv.ReservedForLoads;
         _members.Clear();
         foreach (var r in ctx.Active)
         {
@@ -504,16 +500,6 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
         return best;
     }
 
-    private static Request? NewestResident(SchedulerContext ctx)
-    {
-        for (var i = ctx.Active.Count - 1; i >= 0; i--)
-        {
-            var r = ctx.Active[i];
-            if (r.State.IsResident() && !ctx.InBatch(r)) return r;
-        }
-        return null;
-    }
-
     /// <summary>Offload unless recomputing is cheaper than writing the tail now and loading it back later.</summary>
     private void Evict(SchedulerContext ctx, Request r)
     {
@@ -640,8 +626,6 @@ public sealed class TokenFlowScheduler(TokenFlowOptions options) : IScheduler
         foreach (var r in ctx.Active) if (r.State == RequestState.Running) n++;
         return n;
     }
-
-    private static int Watermark(SchedulerContext ctx) => (int)(ctx.Options.AdmissionWatermark * ctx.Kv.Device.Total);
 
     private double Phi(double slackSeconds) => Math.Exp(-slackSeconds / options.SlackScale);
 
