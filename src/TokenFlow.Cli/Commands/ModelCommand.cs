@@ -101,7 +101,8 @@ internal static class ModelCommand
         var prompt = new Option<int>("--prompt-tokens") { DefaultValueFactory = _ => 128 };
         var gen = new Option<int>("--gen-tokens") { DefaultValueFactory = _ => 128 };
         var threads = new Option<int?>("--threads") { Description = "Compute threads (default: all cores)" };
-        var cmd = new Command("bench", "Prefill and decode throughput per batch size (like llama-batched-bench)") { model, batches, prompt, gen, threads };
+        var repeat = new Option<int>("--repeat") { Description = "Runs per batch size; the run with the median decode rate is shown", DefaultValueFactory = _ => 3 };
+        var cmd = new Command("bench", "Prefill and decode throughput per batch size (like llama-batched-bench)") { model, batches, prompt, gen, threads, repeat };
         cmd.SetAction(p => CliErrors.Guard(() =>
         {
             var sizes = p.GetValue(batches)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
@@ -111,18 +112,30 @@ internal static class ModelCommand
             if (pp < 1) throw new CliException("--prompt-tokens must be at least 1");
             if (tg < 2) throw new CliException("--gen-tokens must be at least 2");
             if (p.GetValue(threads) is < 1) throw new CliException("--threads must be at least 1");
+            var runs = p.GetValue(repeat);
+            if (runs < 1) throw new CliException("--repeat must be at least 1");
             using var m = LoadedModel.Load(ModelPaths.ResolveModel(p.GetValue(model)));
             if (pp + tg > Math.Max(m.Config.ContextLength, 2048)) throw new CliException($"--prompt-tokens + --gen-tokens exceeds the model's positions");
             var t = p.GetValue(threads) ?? Environment.ProcessorCount;
             Console.WriteLine($"model {m.Name} ({m.Format}, {string.Join(", ", m.TensorTypes.Keys)}), threads {t}, prompt {pp}, gen {tg}");
             ModelBenchmark.Run(m, 1, Math.Min(pp, 16), 4, t); // warm-up: JIT and page-in
-            Console.WriteLine($"{"B",4} {"prefill tok/s",14} {"decode tok/s",13} {"per stream",11} {"prefill s",10} {"decode s",9} {"decode tok/cpu-s",17}");
+            var ceilingBefore = WeightStream.MeasureBytesPerSecond(m, t);
+            Console.WriteLine($"{"B",4} {"prefill tok/s",14} {"decode tok/s",13} {"decode range",15} {"per stream",11} {"prefill s",10} {"decode s",9} {"decode tok/cpu-s",17}");
+            double? single = null;
             foreach (var b in sizes)
             {
-                var r = ModelBenchmark.Run(m, b, pp, tg, t);
-                Console.WriteLine($"{b,4} {r.PrefillTokensPerSecond,14:N0} {r.DecodeTokensPerSecond,13:N0} {r.DecodeTokensPerSecond / b,11:N1} {r.PrefillSeconds,10:F3} {r.DecodeSeconds,9:F3} {r.DecodeTokensPerCpuSecond,17:N0}");
+                var all = Enumerable.Range(0, runs).Select(_ => ModelBenchmark.Run(m, b, pp, tg, t)).OrderBy(r => r.DecodeTokensPerSecond).ToList();
+                var r = all[runs / 2];
+                if (b == 1) single = r.DecodeTokensPerSecond;
+                var range = $"{all[0].DecodeTokensPerSecond:N0}-{all[^1].DecodeTokensPerSecond:N0}";
+                Console.WriteLine($"{b,4} {r.PrefillTokensPerSecond,14:N0} {r.DecodeTokensPerSecond,13:N0} {range,15} {r.DecodeTokensPerSecond / b,11:N1} {r.PrefillSeconds,10:F3} {r.DecodeSeconds,9:F3} {r.DecodeTokensPerCpuSecond,17:N0}");
             }
-            Console.WriteLine($"load average: {LoadAverage()} (figures are wall-clock; tok/cpu-s is this process's CPU time)");
+            var rate = (ceilingBefore + WeightStream.MeasureBytesPerSecond(m, t)) / 2;
+            var perToken = WeightStream.BytesPerToken(m);
+            var ceiling = rate / perToken;
+            Console.WriteLine($"weights read per decoded token: {perToken / (1024.0 * 1024):N1} MiB; streamed now at {rate / 1e9:N1} GB/s, so B=1 decode cannot exceed ~{ceiling:N0} tok/s"
+                + (single is { } s1 ? $" (measured {s1 / ceiling:P0} of that)" : ""));
+            Console.WriteLine($"load average: {LoadAverage()} (median of {runs} runs; figures are wall-clock; tok/cpu-s is this process's CPU time)");
             Console.WriteLine($"peak RSS: {Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024):N1} MiB");
             return 0;
         }));

@@ -22,15 +22,18 @@ internal static unsafe class Gemm
     {
         var k = w.Cols;
         var n = n0;
-        if (w.IsF32 && rows < 4 && k % 16 == 0)
+        if (w.IsF32 && rows < TileRows)
         {
-            // Decode (GEMV): 8 weight rows per pass, streamed with software prefetch of the next tile.
-            for (; n + 8 <= n1; n += 8)
+            // Decode (GEMV): one weight row at a time, so the weights are one sequential stream that the
+            // hardware prefetcher follows; the row stays in L1 for the other activation rows. Interleaving
+            // several rows instead makes many short streams (a 288-float row is 18 cache lines) that the
+            // prefetcher never locks onto: 1.5× slower on stories15M-shape decode.
+            for (; n < n1; n++)
             {
-                var wt = w.F32Row(n);
-                var next = n + 16 <= n1 ? wt + 8 * k : null;
-                for (var t = 0; t < rows; t++) Tile8x1(wt, k, x + (long)t * k, y + (long)t * ldy + n, t == 0 ? next : null);
+                var wn = w.F32Row(n);
+                for (var t = 0; t < rows; t++) y[(long)t * ldy + n] = Dot(wn, x + (long)t * k, k);
             }
+            return;
         }
         for (; n < n1; n += TileRows)
         {
@@ -56,59 +59,6 @@ internal static unsafe class Gemm
             }
         }
     }
-
-    /// <summary>
-    /// 8 weight rows × 1 activation row, K a multiple of 16 (no tail). Each row keeps its own
-    /// accumulator in chunk order, so every element equals <see cref="Dot"/>. <paramref name="prefetch"/>
-    /// (the next 8 rows, or null) is touched one cache line per row per chunk, ahead of use.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile8x1(float* w, int k, float* x, float* y, float* prefetch)
-    {
-        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
-        var pf = prefetch != null && Sse.IsSupported;
-        for (var i = 0; i < k; i += 16)
-        {
-            if (pf)
-            {
-                var p = prefetch + i;
-                Sse.Prefetch0(p); Sse.Prefetch0(p + k); Sse.Prefetch0(p + 2 * k); Sse.Prefetch0(p + 3 * k);
-                Sse.Prefetch0(p + 4 * k); Sse.Prefetch0(p + 5 * k); Sse.Prefetch0(p + 6 * k); Sse.Prefetch0(p + 7 * k);
-            }
-            var vx = Vector512.Load(x + i);
-            var wi = w + i;
-            a0 = Vector512.FusedMultiplyAdd(Vector512.Load(wi), vx, a0);
-            a1 = Vector512.FusedMultiplyAdd(Vector512.Load(wi + k), vx, a1);
-            a2 = Vector512.FusedMultiplyAdd(Vector512.Load(wi + 2 * k), vx, a2);
-            a3 = Vector512.FusedMultiplyAdd(Vector512.Load(wi + 3 * k), vx, a3);
-            a4 = Vector512.FusedMultiplyAdd(Vector512.Load(wi + 4 * k), vx, a4);
-            a5 = Vector512.FusedMultiplyAdd(Vector512.Load(wi + 5 * k), vx, a5);
-            a6 = Vector512.FusedMultiplyAdd(Vector512.Load(wi + 6 * k), vx, a6);
-            a7 = Vector512.FusedMultiplyAdd(Vector512.Load(wi + 7 * k), vx, a7);
-        }
-        if (Avx512F.IsSupported)
-        {
-            var r = Fold(Fold(Fold(a0, a1), Fold(a2, a3)), Fold(Fold(a4, a5), Fold(a6, a7)));
-            Fold(r, r).GetLower().Store(y);
-            return;
-        }
-        y[0] = Vector512.Sum(a0); y[1] = Vector512.Sum(a1); y[2] = Vector512.Sum(a2); y[3] = Vector512.Sum(a3);
-        y[4] = Vector512.Sum(a4); y[5] = Vector512.Sum(a5); y[6] = Vector512.Sum(a6); y[7] = Vector512.Sum(a7);
-    }
-
-    private static readonly Vector512<int> EvenLanes = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    private static readonly Vector512<int> OddLanes = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-
-    /// <summary>
-    /// One level of a batched horizontal sum: lanes 0–7 are a's adjacent pairs summed, lanes 8–15 b's.
-    /// Applied four times to 16 accumulators it yields their 16 sums in one vector, each formed by
-    /// the same balanced pairwise tree as <see cref="Vector512.Sum{T}"/> (((a0+a1)+(a2+a3))+((a4+a5)+(a6+a7)))
-    /// + (…lanes 8–15…) — the tree the JIT emits for it, which <c>ReductionMatchesVectorSum</c> checks —
-    /// so results are bit-identical to summing each accumulator on its own, at a fraction of the instructions.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector512<float> Fold(Vector512<float> a, Vector512<float> b) =>
-        Avx512F.PermuteVar16x32x2(a, EvenLanes, b) + Avx512F.PermuteVar16x32x2(a, OddLanes, b);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Tail(float s, float* a, float* b, int from, int n)
