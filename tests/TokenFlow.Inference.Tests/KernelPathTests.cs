@@ -6,7 +6,7 @@ namespace TokenFlow.Inference.Tests;
 
 /// <summary>
 /// The fast paths (row-sequential GEMV for decode, 4×4 GEMM tiles for batches, whole-row attention for
-/// batches, per-head attention for small ones, grouped-query heads) must all give bit-identical
+/// batches, head groups split across threads for small ones, grouped-query heads) must all give bit-identical
 /// logits. stories260K (head_dim 8) cannot reach the whole-row attention path, so this uses a
 /// synthetic model with head_dim 32 and 2 query heads per KV head.
 /// </summary>

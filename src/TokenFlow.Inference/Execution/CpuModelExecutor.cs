@@ -218,9 +218,12 @@ public sealed unsafe class CpuModelExecutor : IExecutor, IKvBlockCopier, IDispos
                     Buffer.MemoryCopy(v + (long)r * kvDim, Device.V(blk, l, slot), kvDim * 4, kvDim * 4);
                 }
                 _attention.Layer = l;
-                // Whole rows (all heads per item) once there are enough rows to keep every thread busy; the result is the same either way.
-                _attention.WholeRows = _attention.CanRunWholeRows && rows >= 2 * _pool.Threads;
-                _pool.Run(_attention, _attention.WholeRows ? rows : rows * _c.Heads, parallel: attnWork >= 1 << 15);
+                // Whole rows (all heads per item) once there are enough rows to keep every thread busy, else each
+                // row's heads split into one contiguous group per thread; the result is the same either way.
+                _attention.HeadsPerItem = !_attention.CanGroupHeads ? 0
+                    : rows >= 2 * _pool.Threads ? _c.Heads
+                    : (_c.Heads + _pool.Threads - 1) / _pool.Threads;
+                _pool.Run(_attention, _attention.HeadsPerItem > 0 ? rows * _attention.GroupsPerRow : rows * _c.Heads, parallel: attnWork >= 1 << 15);
                 _gemm.Run(_pool, xb2, rows, lw.Wo, xb);
                 Ops.AddInPlace(x, xb, rows * dim);
                 for (var r = 0; r < rows; r++) Ops.RmsNorm(xb + (long)r * dim, x + (long)r * dim, lw.FfnNorm, dim, _c.NormEps);
