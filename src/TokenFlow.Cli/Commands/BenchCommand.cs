@@ -97,6 +97,7 @@ internal static class BenchCommand
         }));
         cmd.Subcommands.Add(CompareCommand());
         cmd.Subcommands.Add(FakeServerCommand());
+        cmd.Subcommands.Add(OverheadCommand());
         return cmd;
     }
 
@@ -135,6 +136,26 @@ internal static class BenchCommand
                 return 0;
             }
             catch (BenchException e) { throw new CliException(e.Message); }
+        }));
+        return cmd;
+    }
+
+    private static Command OverheadCommand()
+    {
+        var model = new Option<string?>("--model") { Description = "Model file (default: stories260K)" };
+        var streams = new Option<int>("--streams") { Description = "Concurrent streams", DefaultValueFactory = _ => 32 };
+        var maxTokens = new Option<int>("--max-tokens") { Description = "Tokens per stream", DefaultValueFactory = _ => 256 };
+        var rounds = new Option<int>("--rounds") { Description = "Measured rounds (after one warm-up)", DefaultValueFactory = _ => 5 };
+        var threads = new Option<int?>("--threads") { Description = "Compute threads (default: all cores)" };
+        var cmd = new Command("overhead", "Tokens/s of the same concurrent streams in-process and through the HTTP+SSE server on loopback") { model, streams, maxTokens, rounds, threads };
+        cmd.SetAction((parse, ct) => CliErrors.Guard(async () =>
+        {
+            if (parse.GetValue(streams) < 1) throw new CliException("--streams must be at least 1");
+            if (parse.GetValue(maxTokens) < 1) throw new CliException("--max-tokens must be at least 1");
+            if (parse.GetValue(rounds) < 1) throw new CliException("--rounds must be at least 1");
+            if (parse.GetValue(threads) is < 1) throw new CliException("--threads must be at least 1");
+            return await OverheadBenchmark.RunAsync(ModelPaths.ResolveModel(parse.GetValue(model)), parse.GetValue(streams), parse.GetValue(maxTokens),
+                parse.GetValue(rounds), parse.GetValue(threads), ct);
         }));
         return cmd;
     }
