@@ -116,11 +116,7 @@ public sealed class FakeServerTests
     [Fact]
     public async Task WrongUrlIsAOneLineErrorBeforeAnythingIsSent()
     {
-        // A port nobody listens on: bind one, then free it.
-        var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
+        var port = UnusedPort();
         var e = await Assert.ThrowsAsync<BenchException>(() => BenchSession.RunAsync(Settings($"http://127.0.0.1:{port}")));
         Assert.StartsWith($"cannot reach http://127.0.0.1:{port}", e.Message);
         Assert.DoesNotContain('\n', e.Message);
@@ -168,15 +164,22 @@ public sealed class FakeServerTests
     [Fact]
     public async Task RefusedConnectIsClassifiedAsRefused()
     {
-        // A real refused connect to a port nobody listens on, classified as the sender classifies it.
-        var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
+        // A real refused connect, classified as the sender classifies it.
+        var port = UnusedPort();
         using var http = new HttpClient();
         var e = await Assert.ThrowsAsync<HttpRequestException>(() => http.GetAsync($"http://127.0.0.1:{port}/"));
         Assert.Equal(ErrorKinds.ConnectionRefused, ErrorKinds.OfSend(e));
         Assert.Equal(ErrorKinds.ConnectionError, ErrorKinds.OfSend(new HttpRequestException("reset", new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionReset))));
         Assert.Equal(ErrorKinds.ConnectionError, ErrorKinds.OfSend(new IOException("eof")));
+    }
+
+    /// <summary>A loopback port nobody listens on: bind one, then free it.</summary>
+    private static int UnusedPort()
+    {
+        var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        return port;
     }
 }
