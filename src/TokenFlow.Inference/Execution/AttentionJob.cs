@@ -81,9 +81,9 @@ internal sealed unsafe class AttentionJob : IParallelJob
     /// <summary>
     /// Heads [h0, h1) of one row: each cached position's K (then V) slice for those heads is read
     /// once, contiguously, instead of one head's 192-byte slice per pass — a prefetcher-friendly
-    /// stream (B=32 decode reads ~85 MB of KV per step for stories15M). Per element the arithmetic
-    /// is exactly the per-head path's: the same dot products, the same softmax, the same FMA
-    /// sequence over positions into a zeroed output.
+    /// stream (B=32 decode reads ~85 MB of KV per step for stories15M). Whatever the grouping, each
+    /// head gets the same arithmetic: the same dot products (<see cref="Gemm.Dot"/>, or four of them
+    /// side by side), the same softmax, the same FMA sequence over positions into a zeroed output.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ExecuteHeads(int r, int h0, int h1, int worker)
