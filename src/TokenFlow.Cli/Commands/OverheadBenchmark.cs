@@ -70,6 +70,7 @@ internal static class OverheadBenchmark
         await OverHttp(); // warm-up: JIT, connections
         var direct = new List<double>();
         var viaHttp = new List<double>();
+        var extraCpu = new List<double>();
         static double Cpu() => Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
         for (var round = 0; round < rounds; round++)
         {
@@ -78,12 +79,14 @@ internal static class OverheadBenchmark
             var c1 = Cpu();
             viaHttp.Add(await OverHttp());
             var c2 = Cpu();
+            extraCpu.Add(((c2 - c1) - (c1 - c0)) / (streams * (double)maxTokens));
             Console.WriteLine($"round {round + 1}: in-process {direct[^1],8:N0} tok/s ({c1 - c0:0.00} cpu-s)   HTTP+SSE {viaHttp[^1],8:N0} tok/s ({c2 - c1:0.00} cpu-s)   ratio {viaHttp[^1] / direct[^1]:0.000}");
         }
         double Median(List<double> xs) => xs.Order().ElementAt(xs.Count / 2);
         // Each round's two runs are seconds apart, so the per-round ratio is the figure least moved by a shared machine.
         var ratios = direct.Select((d, i) => viaHttp[i] / d).ToList();
-        Console.WriteLine($"median: in-process {Median(direct):N0} tok/s, HTTP+SSE {Median(viaHttp):N0} tok/s; median per-round ratio {Median(ratios):0.000} (range {ratios.Min():0.000}–{ratios.Max():0.000})");
+        Console.WriteLine($"median: in-process {Median(direct):N0} tok/s, HTTP+SSE {Median(viaHttp):N0} tok/s; median per-round ratio {Median(ratios):0.000} (range {ratios.Min():0.000}–{ratios.Max():0.000}); "
+            + $"HTTP adds a median {Median(extraCpu) * 1e6:0} µs of process CPU per token");
         return 0;
     }
 
