@@ -14,44 +14,42 @@ public sealed class SseWriter(PipeWriter pipe, bool chat, string id, long create
     private static readonly byte[] Prefix = "data: "u8.ToArray();
     private static readonly byte[] Suffix = "\n\n"u8.ToArray();
     private readonly ArrayBufferWriter<byte> _buffer = new(512);
-    private readonly JsonWriterOptions _options = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonWriterOptions Options = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private Utf8JsonWriter? _writer;
+    private Utf8JsonWriter Json => _writer ??= new Utf8JsonWriter(_buffer, Options);
 
     /// <summary>A content chunk; <paramref name="role"/> only in a chat stream's first chunk.</summary>
     public void Chunk(string? text, string? finishReason, Usage? continuousUsage = null, string? role = null)
     {
-        Write(w =>
+        var w = Begin();
+        w.WriteStartArray("choices");
+        w.WriteStartObject();
+        w.WriteNumber("index", 0);
+        if (chat)
         {
-            Header(w);
-            w.WriteStartArray("choices");
-            w.WriteStartObject();
-            w.WriteNumber("index", 0);
-            if (chat)
-            {
-                w.WriteStartObject("delta");
-                if (role is not null) w.WriteString("role", role);
-                if (text is not null) w.WriteString("content", text);
-                w.WriteEndObject();
-            }
-            else w.WriteString("text", text ?? "");
-            w.WriteNull("logprobs");
-            if (finishReason is null) w.WriteNull("finish_reason"); else w.WriteString("finish_reason", finishReason);
+            w.WriteStartObject("delta");
+            if (role is not null) w.WriteString("role", role);
+            if (text is not null) w.WriteString("content", text);
             w.WriteEndObject();
-            w.WriteEndArray();
-            if (continuousUsage is not null) WriteUsage(w, continuousUsage);
-            else if (includeUsage) w.WriteNull("usage");
-        });
+        }
+        else w.WriteString("text", text ?? "");
+        w.WriteNull("logprobs");
+        if (finishReason is null) w.WriteNull("finish_reason"); else w.WriteString("finish_reason", finishReason);
+        w.WriteEndObject();
+        w.WriteEndArray();
+        if (continuousUsage is not null) WriteUsage(w, continuousUsage);
+        else if (includeUsage) w.WriteNull("usage");
+        End(w);
     }
 
     /// <summary>The final usage chunk of stream_options.include_usage: empty choices.</summary>
     public void UsageChunk(Usage usage)
     {
-        Write(w =>
-        {
-            Header(w);
-            w.WriteStartArray("choices");
-            w.WriteEndArray();
-            WriteUsage(w, usage);
-        });
+        var w = Begin();
+        w.WriteStartArray("choices");
+        w.WriteEndArray();
+        WriteUsage(w, usage);
+        End(w);
     }
 
     public void Done() => pipe.Write("data: [DONE]\n\n"u8);
@@ -73,15 +71,20 @@ public sealed class SseWriter(PipeWriter pipe, bool chat, string id, long create
         w.WriteEndObject();
     }
 
-    private void Write(Action<Utf8JsonWriter> body)
+    /// <summary>Starts an event's JSON object with the common fields; one writer and buffer serve every event of the stream.</summary>
+    private Utf8JsonWriter Begin()
     {
         _buffer.ResetWrittenCount();
-        using (var w = new Utf8JsonWriter(_buffer, _options))
-        {
-            w.WriteStartObject();
-            body(w);
-            w.WriteEndObject();
-        }
+        Json.Reset(_buffer);
+        Json.WriteStartObject();
+        Header(Json);
+        return Json;
+    }
+
+    private void End(Utf8JsonWriter w)
+    {
+        w.WriteEndObject();
+        w.Flush();
         pipe.Write(Prefix);
         pipe.Write(_buffer.WrittenSpan);
         pipe.Write(Suffix);
