@@ -16,26 +16,14 @@ namespace TokenFlow.Inference.Bench;
 public static unsafe class WeightStream
 {
     /// <summary>Bytes of weights a single decoded token reads (all layer matrices and the classifier; one embedding row).</summary>
-    public static long BytesPerToken(LoadedModel model)
-    {
-        var w = model.Weights;
-        var bytes = w.Classifier.RowBytes * w.Classifier.Rows + w.TokenEmbedding.RowBytes;
-        foreach (var l in w.Layers)
-            foreach (var m in new[] { l.Wq, l.Wk, l.Wv, l.Wo, l.W1, l.W2, l.W3 })
-                bytes += m.RowBytes * m.Rows;
-        return bytes;
-    }
+    public static long BytesPerToken(LoadedModel model) =>
+        Ranges(model.Weights).Sum(r => r.Bytes) + model.Weights.TokenEmbedding.RowBytes;
 
     /// <summary>Streams those bytes <paramref name="passes"/> times in forward-pass order and returns the median rate in bytes/s.</summary>
     public static double MeasureBytesPerSecond(LoadedModel model, int threads, int passes = 15)
     {
-        var w = model.Weights;
         ArgumentOutOfRangeException.ThrowIfLessThan(passes, 1);
-        var ranges = new List<(nint Start, long Bytes)>();
-        foreach (var l in w.Layers)
-            foreach (var m in new[] { l.Wq, l.Wk, l.Wv, l.Wo, l.W1, l.W3, l.W2 })
-                ranges.Add(((nint)m.Data, m.RowBytes * m.Rows));
-        ranges.Add(((nint)w.Classifier.Data, w.Classifier.RowBytes * w.Classifier.Rows));
+        var ranges = Ranges(model.Weights);
         var total = ranges.Sum(r => r.Bytes);
         using var pool = new WorkerPool(threads);
         var job = new ReadJob();
@@ -53,6 +41,10 @@ public static unsafe class WeightStream
         Array.Sort(times);
         return total / times[passes / 2];
     }
+
+    /// <summary>Every matrix a decoded token reads whole, in forward-pass order: the layers', then the classifier.</summary>
+    private static List<(nint Start, long Bytes)> Ranges(LlamaWeights w) =>
+        [.. w.Layers.SelectMany(l => l.Matrices()).Append(w.Classifier).Select(m => ((nint)m.Data, m.RowBytes * m.Rows))];
 
     /// <summary>Sums one matrix's bytes as floats, split into one contiguous slice per thread (the sum only defeats dead-code elimination).</summary>
     private sealed class ReadJob : IParallelJob

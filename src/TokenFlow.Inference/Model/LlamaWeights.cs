@@ -10,7 +10,11 @@ public sealed record LayerWeights(
     float[] FfnNorm,
     WeightMatrix W1,
     WeightMatrix W2,
-    WeightMatrix W3);
+    WeightMatrix W3)
+{
+    /// <summary>The block's matrices in the order the forward pass reads them.</summary>
+    public IEnumerable<WeightMatrix> Matrices() => [Wq, Wk, Wv, Wo, W1, W3, W2];
+}
 
 /// <summary>All weights of a Llama model; matrices point into the mapped file (or a native buffer).</summary>
 public sealed record LlamaWeights(WeightMatrix TokenEmbedding, LayerWeights[] Layers, float[] FinalNorm, WeightMatrix Classifier)
@@ -20,7 +24,8 @@ public sealed record LlamaWeights(WeightMatrix TokenEmbedding, LayerWeights[] La
     public IEnumerable<WeightMatrix> Matrices()
     {
         yield return TokenEmbedding;
-        foreach (var l in Layers) { yield return l.Wq; yield return l.Wk; yield return l.Wv; yield return l.Wo; yield return l.W1; yield return l.W2; yield return l.W3; }
+        foreach (var l in Layers)
+            foreach (var m in l.Matrices()) yield return m;
         if (!TiedClassifier) yield return Classifier;
     }
 
