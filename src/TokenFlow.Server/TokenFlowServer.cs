@@ -98,13 +98,7 @@ public static class TokenFlowServer
         var device = options.DeviceKvBlocks ?? (int)Math.Clamp(DefaultDeviceKvBytes / blockBytes, 64, 65536);
         var host = options.HostKvBlocks ?? device * 4;
         var executor = model.CreateExecutor(device, host, options.BlockSize, options.Threads);
-        var engineOptions = new EngineOptions
-        {
-            MaxNumSeqs = options.MaxNumSeqs,
-            MaxBatchedTokens = options.MaxBatchedTokens,
-            ChunkedPrefill = options.ChunkedPrefill,
-            Kv = new KvCacheOptions { BlockSize = options.BlockSize, DeviceBlocks = device, HostBlocks = host },
-        };
+        var engineOptions = EngineOptionsFor(options, device, host);
         var name = options.ServedModelName ?? model.Name;
         var metrics = new ServerMetrics(name);
         var history = new DashboardHistory();
@@ -128,6 +122,15 @@ public static class TokenFlowServer
             SpecialTokens = [.. special],
         };
     }
+
+    /// <summary>The engine limits and KV tiers a server with <paramref name="options"/> runs with.</summary>
+    public static EngineOptions EngineOptionsFor(ServerOptions options, int deviceBlocks, int hostBlocks) => new()
+    {
+        MaxNumSeqs = options.MaxNumSeqs,
+        MaxBatchedTokens = options.MaxBatchedTokens,
+        ChunkedPrefill = options.ChunkedPrefill,
+        Kv = new KvCacheOptions { BlockSize = options.BlockSize, DeviceBlocks = deviceBlocks, HostBlocks = hostBlocks },
+    };
 
     /// <summary>Rejects impossible settings with a one-line message (the CLI prints it and exits 2).</summary>
     public static void Validate(ServerOptions o)

@@ -2,8 +2,6 @@ using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using TokenFlow.Core.Engine;
-using TokenFlow.Core.Kv;
 using TokenFlow.Core.Requests;
 using TokenFlow.Core.Scheduling;
 using TokenFlow.Inference;
@@ -38,13 +36,8 @@ internal static class OverheadBenchmark
         Console.WriteLine($"model {model.Name}, {streams} concurrent streams × {maxTokens} tokens, policy fcfs, {threads ?? Environment.ProcessorCount} threads, server {server.Url}");
 
         // One engine for every round, as the server has: both sides run on warm KV arenas and threads.
-        var engineOptions = new EngineOptions
-        {
-            MaxNumSeqs = options.MaxNumSeqs,
-            MaxBatchedTokens = options.MaxBatchedTokens,
-            Kv = new KvCacheOptions { BlockSize = options.BlockSize, DeviceBlocks = DeviceBlocks, HostBlocks = HostBlocks },
-        };
-        using var engine = InferenceEngine.Create(model, engineOptions, new FcfsScheduler(), threads: threads);
+        var engineOptions = TokenFlowServer.EngineOptionsFor(options, DeviceBlocks, HostBlocks);
+        using var engine = InferenceEngine.Create(model, engineOptions, SchedulerFactory.Create(options.Policy, options.Scheduler), threads: threads);
         var submitted = 0;
         double InProcess()
         {
