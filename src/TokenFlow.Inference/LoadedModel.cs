@@ -13,14 +13,14 @@ public sealed unsafe class LoadedModel : IDisposable
 {
     private readonly List<IDisposable> _owned;
 
-    internal LoadedModel(string name, string format, ModelConfig config, LlamaWeights weights, SentencePieceBpeTokenizer tokenizer,
+    internal LoadedModel(string name, string format, ModelConfig config, LlamaWeights weights, ITextTokenizer tokenizer,
         string? chatTemplate, IEnumerable<IDisposable> owned, string? path = null)
     {
         Name = name;
         Format = format;
         Config = config;
         Weights = weights;
-        SpTokenizer = tokenizer;
+        Tokenizer = tokenizer;
         ChatTemplate = chatTemplate;
         Path = path;
         _owned = owned.ToList();
@@ -31,16 +31,26 @@ public sealed unsafe class LoadedModel : IDisposable
     public string Format { get; }
     public string? Path { get; }
     public ModelConfig Config { get; }
-    public ITextTokenizer Tokenizer => SpTokenizer;
-    internal SentencePieceBpeTokenizer SpTokenizer { get; }
+    public ITextTokenizer Tokenizer { get; }
     internal LlamaWeights Weights { get; }
     public string? ChatTemplate { get; }
 
     /// <summary>KV bytes per position: K and V, every layer, fp32.</summary>
     public long KvBytesPerToken => 2L * Config.Layers * Config.KvDim * sizeof(float);
 
-    /// <summary>Tokens that end a generation: EOS, and BOS (llama2.c story models emit BOS between stories; run.c stops there).</summary>
-    public IReadOnlySet<int> StopTokenIds => new HashSet<int> { Tokenizer.EosId, Tokenizer.BosId };
+    /// <summary>
+    /// Tokens that end a generation: EOS and every end-of-generation token the vocabulary marks, and
+    /// for SentencePiece BOS too (llama2.c story models emit BOS between stories; run.c stops there).
+    /// </summary>
+    public IReadOnlySet<int> StopTokenIds
+    {
+        get
+        {
+            var set = new HashSet<int>(Tokenizer.EndOfGenerationIds);
+            if (Tokenizer is SentencePieceBpeTokenizer && Tokenizer.BosId >= 0) set.Add(Tokenizer.BosId);
+            return set;
+        }
+    }
 
     /// <summary>Tensor types by count, e.g. "F32×48" (for <c>model info</c>).</summary>
     public IReadOnlyDictionary<string, int> TensorTypes =>
@@ -61,7 +71,7 @@ public sealed unsafe class LoadedModel : IDisposable
             try
             {
                 var (config, weights, tok, name, template) = GgufModelLoader.Load(g);
-                if (tokenizerPath is not null) tok = SentencePieceBpeTokenizer.LoadLlama2c(tokenizerPath, config.VocabSize);
+                if (tokenizerPath is not null) tok = TokenizerFiles.Load(tokenizerPath, config.VocabSize);
                 var (packed, buffer) = WeightPacking.Pack(weights, g.File.Base, g.File.Length);
                 return new LoadedModel(name, "gguf", config, packed, tok, template, buffer is null ? [g] : [g, buffer], modelPath);
             }

@@ -1,4 +1,3 @@
-using System.Text;
 using TokenFlow.Inference.Model;
 using TokenFlow.Inference.Tokenization;
 
@@ -11,7 +10,7 @@ namespace TokenFlow.Inference.Formats;
 /// </summary>
 internal static unsafe class GgufModelLoader
 {
-    public static (ModelConfig Config, LlamaWeights Weights, SentencePieceBpeTokenizer Tokenizer, string Name, string? ChatTemplate) Load(GgufFile g)
+    public static (ModelConfig Config, LlamaWeights Weights, ITextTokenizer Tokenizer, string Name, string? ChatTemplate) Load(GgufFile g)
     {
         var path = g.Path;
         var arch = g.Get<string>("general.architecture") ?? throw new InvalidDataException($"{path}: missing metadata 'general.architecture'");
@@ -72,33 +71,5 @@ internal static unsafe class GgufModelLoader
         return (config, weights, tokenizer, name, g.Get<string>("tokenizer.chat_template"));
     }
 
-    public static SentencePieceBpeTokenizer LoadTokenizer(GgufFile g, int vocab)
-    {
-        var path = g.Path;
-        var model = g.Get<string>("tokenizer.ggml.model") ?? throw new InvalidDataException($"{path}: missing metadata 'tokenizer.ggml.model'");
-        if (model != "llama") throw new NotSupportedException($"{path}: tokenizer model '{model}' is not supported (only 'llama' SentencePiece)");
-        var tokens = g.Get<string[]>("tokenizer.ggml.tokens") ?? throw new InvalidDataException($"{path}: missing metadata 'tokenizer.ggml.tokens' (string array)");
-        if (tokens.Length != vocab) throw new InvalidDataException($"{path}: tokenizer has {tokens.Length} tokens but token_embd has {vocab} rows");
-        var scores = g.Get<float[]>("tokenizer.ggml.scores") ?? new float[tokens.Length];
-        var types = g.Get<int[]>("tokenizer.ggml.token_type");
-        if (scores.Length != tokens.Length || (types is not null && types.Length != tokens.Length))
-            throw new InvalidDataException($"{path}: tokenizer arrays disagree ({tokens.Length} tokens, {scores.Length} scores, {types?.Length} types)");
-        var pieces = new byte[tokens.Length][];
-        var kinds = new TokenKind[tokens.Length];
-        for (var i = 0; i < tokens.Length; i++)
-        {
-            pieces[i] = Encoding.UTF8.GetBytes(tokens[i].Replace('\u2581', ' '));
-            kinds[i] = types is null ? (SentencePieceBpeTokenizer.ParseByte(pieces[i]) >= 0 ? TokenKind.Byte : TokenKind.Normal)
-                : Enum.IsDefined((TokenKind)types[i]) ? (TokenKind)types[i] : TokenKind.Normal;
-        }
-        int Id(string key, int fallback) => g.TryGetNumber(key, out var v) ? (int)v : fallback;
-        var bos = Id("tokenizer.ggml.bos_token_id", 1);
-        var eos = Id("tokenizer.ggml.eos_token_id", 2);
-        var unk = Id("tokenizer.ggml.unknown_token_id", 0);
-        if ((uint)bos >= tokens.Length || (uint)eos >= tokens.Length || (uint)unk >= tokens.Length)
-            throw new InvalidDataException($"{path}: special token id out of range (bos {bos}, eos {eos}, unk {unk}, vocab {tokens.Length})");
-        kinds[bos] = TokenKind.Control;
-        kinds[eos] = TokenKind.Control;
-        return new SentencePieceBpeTokenizer(pieces, scores, kinds, bos, eos, unk);
-    }
+    public static ITextTokenizer LoadTokenizer(GgufFile g, int vocab) => GgufTokenizerLoader.Load(g, vocab);
 }

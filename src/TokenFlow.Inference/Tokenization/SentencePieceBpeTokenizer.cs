@@ -9,7 +9,7 @@ namespace TokenFlow.Inference.Tokenization;
 /// The repeated scan is done with a priority queue, which picks the same pair at every step.
 /// Pieces are raw bytes with spaces (not '▁'); the GGUF loader converts.
 /// </summary>
-public sealed class SentencePieceBpeTokenizer : ITextTokenizer
+public sealed class SentencePieceBpeTokenizer : ITextTokenizer, ITokenBytes
 {
     private static readonly Encoding Latin1 = Encoding.Latin1;
     private readonly byte[][] _pieces;
@@ -18,8 +18,11 @@ public sealed class SentencePieceBpeTokenizer : ITextTokenizer
     private readonly int[] _byteValue;     // token → byte it stands for, or −1
     private readonly int[] _byteToken = new int[256]; // byte → its fallback token, or −1
     private readonly Dictionary<string, int> _lookup; // Latin-1 view of the piece bytes → id
+    private readonly SpecialTokenSplitter _specials;
+    private readonly HashSet<int> _eog;
 
-    public SentencePieceBpeTokenizer(byte[][] pieces, float[] scores, TokenKind[] kinds, int bosId, int eosId, int unkId)
+    public SentencePieceBpeTokenizer(byte[][] pieces, float[] scores, TokenKind[] kinds, int bosId, int eosId, int unkId,
+        bool addBos = true, bool addSpacePrefix = true, IEnumerable<int>? endOfGeneration = null, ISet<int>? rstrip = null)
     {
         if (pieces.Length == 0 || scores.Length != pieces.Length || kinds.Length != pieces.Length)
             throw new InvalidDataException($"tokenizer: {pieces.Length} pieces, {scores.Length} scores, {kinds.Length} types");
@@ -39,7 +42,24 @@ public sealed class SentencePieceBpeTokenizer : ITextTokenizer
             _lookup.TryAdd(Latin1.GetString(pieces[i]), i);
         }
         MaxPieceBytes = pieces.Max(p => p.Length);
+        AddsBos = addBos;
+        AddSpacePrefix = addSpacePrefix;
+        _specials = new SpecialTokenSplitter(Enumerable.Range(0, pieces.Length)
+            .Where(i => kinds[i] is TokenKind.Control or TokenKind.UserDefined or TokenKind.Unknown)
+            .Select(i => (Encoding.UTF8.GetString(pieces[i]), i, kinds[i], rstrip?.Contains(i) ?? false)));
+        _eog = new HashSet<int>((endOfGeneration ?? []).Where(id => (uint)id < (uint)pieces.Length)) { eosId };
     }
+
+    public bool AddsBos { get; }
+    /// <summary>SentencePiece's dummy prefix: a space before the text (and after every special token in it).</summary>
+    public bool AddSpacePrefix { get; }
+    public IReadOnlySet<int> EndOfGenerationIds => _eog;
+    public string TokenizerKind => "SentencePiece";
+    public TokenKind Kind(int id) => _kinds[id];
+    public string? Pre => null;
+    public TokenKind KindOf(int id) => _kinds[id];
+    /// <summary>The piece as text, with SentencePiece's '▁' for spaces.</summary>
+    public string TokenText(int id) => Encoding.UTF8.GetString(_pieces[id]).Replace(' ', '\u2581');
 
     public int VocabSize => _pieces.Length;
     public int BosId { get; }
@@ -49,7 +69,6 @@ public sealed class SentencePieceBpeTokenizer : ITextTokenizer
 
     public ReadOnlySpan<byte> Piece(int id) => _pieces[id];
     public float Score(int id) => _scores[id];
-    public TokenKind Kind(int id) => _kinds[id];
 
     /// <summary>Reads a llama2.c tokenizer.bin (max_token_length, then {score, len, bytes} per piece).</summary>
     public static SentencePieceBpeTokenizer LoadLlama2c(string path, int? expectedVocab = null)
@@ -94,12 +113,29 @@ public sealed class SentencePieceBpeTokenizer : ITextTokenizer
         return new SentencePieceBpeTokenizer(pieces, new float[259], kinds, 1, 2, 0);
     }
 
-    public int[] Encode(string text, bool addBos = true)
+    public int[] Encode(string text, bool addBos = true) => Encode(text, addBos, parseSpecial: false);
+
+    public int[] EncodeWithSpecials(string text, bool addBos) => Encode(text, addBos, parseSpecial: true);
+
+    private int[] Encode(string text, bool addBos, bool parseSpecial)
+    {
+        var ids = new List<int>(text.Length + 2);
+        if (addBos && AddsBos) ids.Add(BosId);
+        var prevSpecial = true;
+        foreach (var f in _specials.Split(text, parseSpecial))
+        {
+            if (f.Token >= 0) { ids.Add(f.Token); prevSpecial = true; continue; }
+            ids.AddRange(EncodeRaw(text.Substring(f.Start, f.Length), prevSpecial && AddSpacePrefix));
+            prevSpecial = false;
+        }
+        return ids.ToArray();
+    }
+
+    private int[] EncodeRaw(string text, bool spacePrefix)
     {
         var bytes = Encoding.UTF8.GetBytes(text);
         var ids = new List<int>(bytes.Length + 2);
-        if (addBos) ids.Add(BosId);
-        if (bytes.Length > 0)
+        if (bytes.Length > 0 && spacePrefix)
         {
             if (_lookup.TryGetValue(" ", out var space)) ids.Add(space);
             else AddBytes(ids, " "u8);
@@ -170,14 +206,7 @@ public sealed class SentencePieceBpeTokenizer : ITextTokenizer
         foreach (var b in p) into.Add(b);
     }
 
-    public string Decode(IReadOnlyList<int> tokens)
-    {
-        var d = CreateStreamingDecoder();
-        var sb = new StringBuilder();
-        foreach (var t in tokens) sb.Append(d.Push(t));
-        sb.Append(d.Flush());
-        return sb.ToString();
-    }
+    public string Decode(IReadOnlyList<int> tokens) => Utf8StreamingDecoder.DecodeAll(this, tokens);
 
     public IStreamingDecoder CreateStreamingDecoder() => new Utf8StreamingDecoder(this);
 

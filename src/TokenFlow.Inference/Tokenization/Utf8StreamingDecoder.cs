@@ -9,13 +9,23 @@ namespace TokenFlow.Inference.Tokenization;
 /// </summary>
 public sealed class Utf8StreamingDecoder : IStreamingDecoder
 {
-    private readonly SentencePieceBpeTokenizer _tokenizer;
+    private readonly ITokenBytes _tokenizer;
     private readonly Decoder _utf8 = new UTF8Encoding(false, false).GetDecoder();
     private readonly List<byte> _bytes = new(16);
     private char[] _chars = new char[64];
     private int _prev = -1;
 
-    public Utf8StreamingDecoder(SentencePieceBpeTokenizer tokenizer) => _tokenizer = tokenizer;
+    public Utf8StreamingDecoder(ITokenBytes tokenizer) => _tokenizer = tokenizer;
+
+    /// <summary>Decodes a whole sequence through one decoder.</summary>
+    public static string DecodeAll(ITokenBytes tokenizer, IReadOnlyList<int> tokens)
+    {
+        var d = new Utf8StreamingDecoder(tokenizer);
+        var sb = new StringBuilder();
+        foreach (var t in tokens) sb.Append(d.Push(t));
+        sb.Append(d.Flush());
+        return sb.ToString();
+    }
 
     public string Push(int token)
     {
