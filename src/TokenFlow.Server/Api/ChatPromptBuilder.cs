@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.Extensions.Logging;
+using TokenFlow.Inference.Templating;
 
 namespace TokenFlow.Server.Api;
 
