@@ -8,7 +8,10 @@ public sealed record ServerOptions
     public int Port { get; init; } = 8000;
     /// <summary>Model file (.bin llama2.c or .gguf). Null: TOKENFLOW_MODEL, then ../shared/models/stories260K, then synthetic.</summary>
     public string? ModelPath { get; init; }
+    /// <summary>Tokenizer replacing the model's: a Hugging Face tokenizer.json, a vocabulary GGUF, or a llama2.c tokenizer.bin.</summary>
     public string? TokenizerPath { get; init; }
+    /// <summary>Jinja chat template file overriding the one in the model's metadata.</summary>
+    public string? ChatTemplatePath { get; init; }
     /// <summary>Name served on /v1/models; defaults to the model's own name.</summary>
     public string? ServedModelName { get; init; }
     public string Policy { get; init; } = "tokenflow";

@@ -115,7 +115,7 @@ public static class TokenFlowServer
             Model = model,
             ModelName = name,
             Runner = runner,
-            Parser = new RequestParser(model, options, new ChatPromptBuilder(model.ChatTemplate, log), names),
+            Parser = new RequestParser(model, options, ChatTemplateSelection.Builder(options, model, log), names),
             Metrics = metrics,
             History = history,
             Log = log,

@@ -14,6 +14,9 @@ internal static class TestModel
     private static string SourceDir([System.Runtime.CompilerServices.CallerFilePath] string file = "") => Path.GetDirectoryName(file) ?? ".";
 
     public static string ModelPath => Path.Combine(Directory, "stories260K.bin");
+
+    /// <summary>../shared/models/oracle (llama.cpp reference fixtures).</summary>
+    public static string OracleDir => Path.GetFullPath(Path.Combine(Directory, "..", "oracle"));
     public static string TokenizerPath => Path.Combine(Directory, "tok512.bin");
 
     public static LoadedModel LoadRaw() => LoadedModel.Load(ModelPath, TokenizerPath);

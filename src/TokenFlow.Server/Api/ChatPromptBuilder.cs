@@ -1,65 +1,57 @@
-using System.Text;
-using Microsoft.Extensions.Logging;
+using TokenFlow.Inference;
 using TokenFlow.Inference.Templating;
 
 namespace TokenFlow.Server.Api;
 
 /// <summary>
-/// Renders chat messages into one prompt. The model's own Jinja template is used when it has one
-/// and our Jinja subset can render it; otherwise the simple template:
-/// <code>
-/// System: {content}\n      (per system message)
-/// User: {content}\n        (per user message)
-/// Assistant: {content}\n   (per assistant message)
-/// Assistant:               (the generation prompt, without a trailing space)
-/// </code>
-/// The tokenizer adds BOS, so templates render with an empty bos_token.
+/// The HTTP side of chat rendering: turns API messages into prompt tokens through the model's
+/// <see cref="ChatTemplate"/> (its own Jinja template, <c>--chat-template</c>, or the plain
+/// "Role: content" form for models without one) and maps a template's refusal
+/// (<c>raise_exception</c>) to a 400. A template that cannot be parsed fails at construction, so
+/// the server refuses to start rather than fall back silently.
 /// </summary>
 public sealed class ChatPromptBuilder
 {
-    private readonly JinjaTemplate? _template;
-    private readonly ILogger? _log;
-    private int _warned;
+    private readonly ChatTemplate _chat;
+    private readonly int _contextLength;
 
-    public ChatPromptBuilder(string? template, ILogger? log = null)
+    public ChatPromptBuilder(ChatTemplate chat, int contextLength = int.MaxValue)
     {
-        _log = log;
-        if (string.IsNullOrWhiteSpace(template)) return;
-        try { _template = JinjaTemplate.Parse(template); }
-        catch (JinjaException e) { log?.LogWarning("the model's chat template is outside our Jinja subset ({Message}); using the simple template", e.Message); }
+        _chat = chat;
+        _contextLength = contextLength;
     }
 
-    public bool UsesModelTemplate => _template is not null;
-
-    public string Render(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt)
+    /// <summary>Parses <paramref name="template"/> for <paramref name="tokenizer"/>; <paramref name="source"/> names it in the error.</summary>
+    public static ChatPromptBuilder Create(string? template, ITextTokenizer tokenizer, int contextLength, string source)
     {
-        if (_template is not null)
-        {
-            try
-            {
-                var msgs = messages.Select(m => (object?)new Dictionary<string, object?> { ["role"] = m.Role, ["content"] = m.Content }).ToList();
-                return _template.Render(new Dictionary<string, object?>
-                {
-                    ["messages"] = msgs,
-                    ["add_generation_prompt"] = addGenerationPrompt,
-                    ["bos_token"] = "",
-                    ["eos_token"] = "",
-                });
-            }
-            catch (JinjaException e)
-            {
-                if (Interlocked.Exchange(ref _warned, 1) == 0) _log?.LogWarning("chat template failed to render ({Message}); using the simple template", e.Message);
-            }
-        }
-        return Simple(messages, addGenerationPrompt);
+        try { return new ChatPromptBuilder(new ChatTemplate(template, tokenizer), contextLength); }
+        catch (JinjaException e) { throw new InvalidDataException($"{source}: the chat template cannot be used: {e.Message}"); }
     }
 
-    public static string Simple(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt)
+    public bool UsesModelTemplate => _chat.IsModelTemplate;
+    public string TemplateName => _chat.Name;
+
+    public string Render(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt) =>
+        Guard(() => _chat.Render(Turns(messages), addGenerationPrompt));
+
+    /// <summary>The prompt's token ids: control tokens the template writes are parsed, those in message text are not.</summary>
+    public int[] Encode(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt)
     {
-        var sb = new StringBuilder();
-        foreach (var m in messages)
-            sb.Append(m.Role switch { "system" => "System", "assistant" => "Assistant", "tool" => "Tool", _ => "User" }).Append(": ").Append(m.Content).Append('\n');
-        if (addGenerationPrompt) sb.Append("Assistant:");
-        return sb.ToString();
+        // Cheap bound before rendering: no tokenizer emits fewer tokens than chars/64.
+        if (messages.Sum(m => (long)m.Content.Length) > _contextLength * 64L)
+            throw ApiException.BadRequest($"This model's maximum context length is {_contextLength} tokens; the messages are far longer.", "messages", "context_length_exceeded");
+        return Guard(() => _chat.Encode(Turns(messages), addGenerationPrompt));
     }
+
+    private static T Guard<T>(Func<T> body)
+    {
+        try { return body(); }
+        catch (JinjaRaisedException e) { throw ApiException.BadRequest($"the model's chat template rejected the messages: {e.Message}", "messages"); }
+        catch (JinjaException e) { throw ApiException.BadRequest($"the chat template failed on these messages: {e.Message}", "messages"); }
+        catch (ArgumentException e) { throw ApiException.BadRequest($"the messages could not be tokenized: {e.Message}", "messages"); }
+    }
+
+    private static List<ChatTurn> Turns(IReadOnlyList<ChatMessage> messages) => messages.Select(m => new ChatTurn(m.Role, m.Content)).ToList();
+
+    public static string Simple(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt) => ChatTemplate.Plain(Turns(messages), addGenerationPrompt);
 }

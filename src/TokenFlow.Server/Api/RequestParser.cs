@@ -36,7 +36,7 @@ public sealed class RequestParser(IModelHost model, ServerOptions options, ChatP
         if (JsonFields.Get(root, "tools") is { ValueKind: JsonValueKind.Array } tools && tools.GetArrayLength() > 0)
             throw ApiException.BadRequest("'tools' are not supported by this server", "tools");
         var addGenerationPrompt = JsonFields.Bool(root, "add_generation_prompt") ?? true;
-        var tokens = Encode(chat.Render(messages, addGenerationPrompt), "messages");
+        var tokens = chat.Encode(messages, addGenerationPrompt);
         var max = JsonFields.Int(root, "max_completion_tokens", 1, int.MaxValue) ?? JsonFields.Int(root, "max_tokens", 1, int.MaxValue);
         return ParseCommon(root, http, tokens, max);
     }
