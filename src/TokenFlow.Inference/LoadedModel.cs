@@ -59,12 +59,14 @@ public sealed unsafe class LoadedModel : IDisposable
     public bool TiedClassifier => Weights.TiedClassifier;
 
     /// <summary>
-    /// Loads a GGUF (detected by magic) or a llama2.c version-0 checkpoint. For a .bin without
-    /// <paramref name="tokenizerPath"/>, tok{vocab}.bin or tokenizer.bin beside it is used.
+    /// Loads a GGUF (detected by magic) or a llama2.c version-0 checkpoint; a folder holding exactly
+    /// one GGUF stands for that file. For a .bin without <paramref name="tokenizerPath"/>, tok{vocab}.bin
+    /// or tokenizer.bin beside it is used. <paramref name="tokenizerPath"/> replaces a GGUF's own
+    /// vocabulary (tokenizer.json, vocabulary GGUF or tokenizer.bin; see <see cref="TokenizerFiles"/>).
     /// </summary>
     public static LoadedModel Load(string modelPath, string? tokenizerPath = null)
     {
-        if (!File.Exists(modelPath)) throw new FileNotFoundException($"{modelPath}: model file not found", modelPath);
+        modelPath = ModelFiles.Resolve(modelPath);
         if (GgufFile.HasMagic(modelPath))
         {
             var g = GgufFile.Open(modelPath);

@@ -12,7 +12,7 @@ internal static class GenerateCommand
     public static Command Create()
     {
         var model = new Option<string?>("--model") { Description = "Model file: GGUF or llama2.c .bin (default: TOKENFLOW_MODEL, else stories260K from the models folder)" };
-        var tokenizer = new Option<string?>("--tokenizer") { Description = "llama2.c tokenizer .bin (default: beside a .bin model, or from GGUF metadata)" };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer replacing the model's: tokenizer.json, a vocabulary GGUF, or a llama2.c tokenizer.bin (default: GGUF metadata, or beside a .bin model)" };
         var prompt = new Option<string>("--prompt") { Description = "Prompt text", DefaultValueFactory = _ => "" };
         var maxTokens = new Option<int>("--max-tokens") { Description = "Tokens to generate", DefaultValueFactory = _ => 256 };
         var temperature = new Option<float>("--temperature") { Description = "0 = greedy", DefaultValueFactory = _ => 0f };

@@ -24,11 +24,11 @@ internal static class ModelCommand
     private static Command Info()
     {
         var file = new Argument<string>("FILE") { Description = "GGUF or llama2.c .bin model" };
-        var tokenizer = new Option<string?>("--tokenizer") { Description = "llama2.c tokenizer .bin" };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer replacing the model's: tokenizer.json, a vocabulary GGUF, or a llama2.c tokenizer.bin" };
         var cmd = new Command("info", "Print architecture, shape, tensor types and tokenizer") { file, tokenizer };
         cmd.SetAction(p => CliErrors.Guard(() =>
         {
-            var path = p.GetValue(file)!;
+            var path = ModelFiles.Resolve(p.GetValue(file)!);
             using var m = LoadedModel.Load(path, p.GetValue(tokenizer));
             var c = m.Config;
             var o = Console.Out;
@@ -44,9 +44,7 @@ internal static class ModelCommand
             o.WriteLine($"classifier:    {(m.TiedClassifier ? "tied to token embedding" : "separate")}");
             o.WriteLine($"tensor types:  {string.Join(", ", m.TensorTypes.Select(kv => $"{kv.Key}×{kv.Value}"))}");
             o.WriteLine($"kv per token:  {m.KvBytesPerToken:N0} bytes (fp32)");
-            var t = m.Tokenizer;
-            o.WriteLine($"tokenizer:     SentencePiece BPE, {t.VocabSize} pieces, bos {t.BosId}, eos {t.EosId} ({(m.Format == "gguf" ? "GGUF metadata, tokenizer.ggml.model = llama" : "llama2.c tokenizer.bin")})");
-            o.WriteLine($"chat template: {(m.ChatTemplate is null ? "none" : $"{m.ChatTemplate.Length} chars")}");
+            TokenizerInfo.Write(o, m);
             if (m.Format == "gguf")
             {
                 using var g = GgufFile.Open(path);

@@ -16,14 +16,14 @@ internal static class ModelPaths
         return Path.GetFullPath(Path.Combine("..", "shared", "models"));
     }
 
-    /// <summary>The model file to use: the option, else TOKENFLOW_MODEL, else stories260K in the models folder.</summary>
+    /// <summary>The model file (or folder holding one GGUF) to use: the option, else TOKENFLOW_MODEL, else stories260K in the models folder.</summary>
     public static string ResolveModel(string? option)
     {
         var path = !string.IsNullOrEmpty(option) ? option
             : Environment.GetEnvironmentVariable("TOKENFLOW_MODEL") is { Length: > 0 } env ? env
             : Path.Combine(ModelsDir(), "stories260K", "stories260K.bin");
-        if (!File.Exists(path)) throw new CliException($"model file not found: {path}");
-        return path;
+        if (!File.Exists(path) && !Directory.Exists(path)) throw new CliException($"model file not found: {path}");
+        return path; // a folder is resolved to its one GGUF by LoadedModel.Load
     }
 
     public static string Llama2Tokenizer() => Path.Combine(ModelsDir(), "llama2-tokenizer", "tokenizer.bin");

@@ -11,8 +11,9 @@ internal static class ServeCommand
     public static Command Create()
     {
         var d = new ServerOptions();
-        var model = new Option<string?>("--model") { Description = "Model file (.bin llama2.c or .gguf). Default: $TOKENFLOW_MODEL, else ../shared/models/stories260K, else a synthetic model." };
-        var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer file for a llama2.c .bin (default: tok{vocab}.bin beside the model)." };
+        var model = new Option<string?>("--model") { Description = "Model file (.gguf or llama2.c .bin), or a folder holding one GGUF. Default: $TOKENFLOW_MODEL, else ../shared/models/stories260K, else a synthetic model." };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer replacing the model's: tokenizer.json, a vocabulary GGUF, or a llama2.c tokenizer.bin (default: the GGUF's own, or tok{vocab}.bin beside a .bin)." };
+        var chatTemplate = new Option<string?>("--chat-template") { Description = "Jinja chat template file overriding the model's tokenizer.chat_template." };
         var host = new Option<string>("--host") { Description = "Address to bind.", DefaultValueFactory = _ => d.Host };
         var port = new Option<int>("--port") { Description = "Port to bind (0 picks a free one).", DefaultValueFactory = _ => d.Port };
         var name = new Option<string?>("--served-model-name") { Description = "Model id on the API (default: the model's name)." };
@@ -33,7 +34,7 @@ internal static class ServeCommand
         var logRequests = new Option<bool>("--log-requests") { Description = "Log one line per finished request." };
 
         var cmd = new Command("serve", "Serve a model over an OpenAI-compatible HTTP API, with metrics and a live dashboard.");
-        foreach (var o in new Option[] { model, tokenizer, host, port, name, policy, device, hostBlocks, blockSize, maxSeqs, maxTokens, chunked, rate, apiKey, queued, timeout, threads, bandwidth, maxBody, logRequests })
+        foreach (var o in new Option[] { model, tokenizer, chatTemplate, host, port, name, policy, device, hostBlocks, blockSize, maxSeqs, maxTokens, chunked, rate, apiKey, queued, timeout, threads, bandwidth, maxBody, logRequests })
             cmd.Options.Add(o);
         var policyOptions = new PolicyOptions();
         policyOptions.AddTo(cmd);
@@ -47,6 +48,7 @@ internal static class ServeCommand
             {
                 ModelPath = parse.GetValue(model),
                 TokenizerPath = parse.GetValue(tokenizer),
+                ChatTemplatePath = parse.GetValue(chatTemplate),
                 Host = parse.GetValue(host)!,
                 Port = parse.GetValue(port),
                 ServedModelName = parse.GetValue(name),
