@@ -50,7 +50,9 @@ public static class TokenFlowServer
 
         var app = builder.Build();
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("TokenFlow.Server");
-        var state = CreateState(options, model, log);
+        ServerState state;
+        try { state = CreateState(options, model, log); }
+        catch { model.Dispose(); await app.DisposeAsync(); throw; } // e.g. an unusable chat template: nothing is left running
         state.Runner.Start();
 
         app.Use((http, next) => ErrorHandling.Middleware(http, next, log));
@@ -94,6 +96,7 @@ public static class TokenFlowServer
 
     internal static ServerState CreateState(ServerOptions options, IModelHost model, ILogger log)
     {
+        var chat = ChatTemplateSelection.Builder(options, model, log); // before any KV arena is allocated
         var blockBytes = Math.Max(1, model.KvBytesPerToken * options.BlockSize);
         var device = options.DeviceKvBlocks ?? (int)Math.Clamp(DefaultDeviceKvBytes / blockBytes, 64, 65536);
         var host = options.HostKvBlocks ?? device * 4;
@@ -115,7 +118,7 @@ public static class TokenFlowServer
             Model = model,
             ModelName = name,
             Runner = runner,
-            Parser = new RequestParser(model, options, ChatTemplateSelection.Builder(options, model, log), names),
+            Parser = new RequestParser(model, options, chat, names),
             Metrics = metrics,
             History = history,
             Log = log,
