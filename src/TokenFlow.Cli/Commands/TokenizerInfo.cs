@@ -12,7 +12,7 @@ internal static class TokenizerInfo
         var t = m.Tokenizer;
         var origin = m.Format == "gguf" ? "GGUF metadata" : m.Format == "llama2c" ? "llama2.c tokenizer.bin" : "built in";
         var kind = t.Pre is { } pre ? $"{t.TokenizerKind}, pre '{pre}'" : t.TokenizerKind;
-        var extra = t is BpeTokenizer b ? $", {b.MergeCount:N0} merges{(b.PreTokenizer.IgnoreMerges ? ", ignore_merges" : "")}, from {b.Source}" : $", from {origin}";
+        var extra = t is BpeTokenizer b ? $", {b.MergeCount:N0} merges ({(b.UsesLibraryMerges ? "Microsoft.ML.Tokenizers" : "own merge loop")}){(b.PreTokenizer.IgnoreMerges ? ", ignore_merges" : "")}, from {b.Source}" : $", from {origin}";
         o.WriteLine($"tokenizer:     {kind}, {t.VocabSize:N0} tokens{extra}");
         o.WriteLine($"special:       bos {Token(t, t.BosId)}, eos {Token(t, t.EosId)}, adds bos: {(t.AddsBos ? "yes" : "no")}");
         o.WriteLine($"stop tokens:   {string.Join(", ", m.StopTokenIds.Order().Select(id => Token(t, id)))}");

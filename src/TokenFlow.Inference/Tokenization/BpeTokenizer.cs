@@ -21,6 +21,7 @@ public sealed class BpeTokenizer : ITextTokenizer, ITokenBytes
     private readonly PreTokenizer _pre;
     private readonly SpecialTokenSplitter _specials;
     private readonly HashSet<int> _eog;
+    private readonly Microsoft.ML.Tokenizers.BpeTokenizer? _ml;
 
     public BpeTokenizer(string[] tokens, TokenKind[] kinds, IEnumerable<(string Left, string Right)> merges, PreTokenizer pre,
         int bosId, int eosId, bool addBos, IEnumerable<int> endOfGeneration, ISet<int>? rstrip = null, string source = "gguf")
@@ -37,13 +38,25 @@ public sealed class BpeTokenizer : ITextTokenizer, ITokenBytes
         for (var i = 0; i < tokens.Length; i++) _symbols[tokens[i]] = i; // later duplicates win, as in llama.cpp
         _symbolText = new List<string>(tokens);
         var rank = 0;
-        foreach (var (l, r) in merges)
+        var mergeList = merges as IReadOnlyList<(string Left, string Right)> ?? merges.ToList();
+        foreach (var (l, r) in mergeList)
         {
             var key = Pair(Symbol(l), Symbol(r));
             _merges.TryAdd(key, (rank, Symbol(l + r)));
             rank++;
         }
         MergeCount = rank;
+        // The merge step is Microsoft.ML.Tokenizers' byte-level BPE, which matches llama.cpp on every
+        // oracle vector. It refuses merges whose result is not a token, which llama.cpp accepts (the
+        // symbol then falls back to byte tokens), so such vocabularies use the loop in MergeOwn.
+        var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < tokens.Length; i++) if (kinds[i] is TokenKind.Normal or TokenKind.Byte) vocab.TryAdd(tokens[i], i);
+        if (mergeList.All(m => vocab.ContainsKey(m.Left + m.Right) && vocab.ContainsKey(m.Left) && vocab.ContainsKey(m.Right)))
+            _ml = Microsoft.ML.Tokenizers.BpeTokenizer.Create(new Microsoft.ML.Tokenizers.BpeOptions(vocab)
+            {
+                Merges = mergeList.Select(m => m.Left + " " + m.Right),
+                ByteLevel = true,
+            });
         for (var b = 0; b < 256; b++) _byteSymbol[b] = Symbol(ByteLevel.Encode((byte)b).ToString());
         _bytes = new byte[tokens.Length][];
         for (var i = 0; i < tokens.Length; i++)
@@ -64,6 +77,8 @@ public sealed class BpeTokenizer : ITextTokenizer, ITokenBytes
     public bool AddsBos { get; }
     public int MergeCount { get; }
     public string Source { get; }
+    /// <summary>Whether the merge step runs on Microsoft.ML.Tokenizers (false: the vocabulary has merges it refuses).</summary>
+    public bool UsesLibraryMerges => _ml is not null;
     public PreTokenizer PreTokenizer => _pre;
     public IReadOnlySet<int> EndOfGenerationIds => _eog;
     public string TokenizerKind => "byte-level BPE";
@@ -108,6 +123,13 @@ public sealed class BpeTokenizer : ITextTokenizer, ITokenBytes
             var mapped = string.Create(bytes.Length, bytes, static (span, b) => { for (var i = 0; i < b.Length; i++) span[i] = ByteLevel.Encode(b[i]); });
             if (_symbols.TryGetValue(mapped, out var whole) && whole < _tokens.Length) { output.Add(whole); return; }
         }
+        if (_ml is not null) output.AddRange(_ml.EncodeToIds(word, considerPreTokenization: false, considerNormalization: false));
+        else MergeOwn(bytes, output);
+    }
+
+    /// <summary>llama.cpp's merge loop: the adjacent pair of lowest rank first (ties: leftmost), merge results outside the vocabulary allowed.</summary>
+    private void MergeOwn(byte[] bytes, List<int> output)
+    {
         var n = bytes.Length;
         var sym = new int[n];
         var next = new int[n];
