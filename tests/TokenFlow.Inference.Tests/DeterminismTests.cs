@@ -22,7 +22,7 @@ public sealed class DeterminismTests
     private static int[] RunAlone(int i, int threads = 1)
     {
         var r = NewRequest(i);
-        using var e = EngineHost.Create(TestModels.Stories260K, Options(8), threads: threads);
+        using var e = ModelEngineHost.Create(TestModels.Stories260K, Options(8), threads: threads);
         e.Post(r);
         e.RunUntilIdle();
         return r.OutputTokens.ToArray();
@@ -39,7 +39,7 @@ public sealed class DeterminismTests
     public void BatchedWith31OthersEqualsAlone()
     {
         var requests = Enumerable.Range(0, 32).Select(NewRequest).ToArray();
-        using (var e = EngineHost.Create(TestModels.Stories260K, Options(64), threads: 2))
+        using (var e = ModelEngineHost.Create(TestModels.Stories260K, Options(64), threads: 2))
         {
             foreach (var r in requests) e.Post(r);
             e.RunUntilIdle();
@@ -56,7 +56,7 @@ public sealed class DeterminismTests
         var alone = RunAlone(0);
         var requests = Enumerable.Range(0, 6).Select(NewRequest).ToArray();
         var scheduler = new ScriptedPreemptionScheduler("r0", preemptAt: 14, resumeAt: 20, mode, chunk: 5);
-        using (var e = EngineHost.Create(TestModels.Stories260K, Options(4096), scheduler, threads: 2))
+        using (var e = ModelEngineHost.Create(TestModels.Stories260K, Options(4096), scheduler, threads: 2))
         {
             foreach (var r in requests) e.Post(r);
             e.RunUntilIdle();

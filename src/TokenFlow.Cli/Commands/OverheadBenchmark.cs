@@ -37,7 +37,7 @@ internal static class OverheadBenchmark
 
         // One engine for every round, as the server has: both sides run on warm KV arenas and threads.
         var engineOptions = TokenFlowServer.EngineOptionsFor(options, DeviceBlocks, HostBlocks);
-        using var engine = EngineHost.Create(model, engineOptions, SchedulerFactory.Create(options.Policy, options.Scheduler), threads: threads);
+        using var engine = ModelEngineHost.Create(model, engineOptions, SchedulerFactory.Create(options.Policy, options.Scheduler), threads: threads);
         var submitted = 0;
         double InProcess()
         {

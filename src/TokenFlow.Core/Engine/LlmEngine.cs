@@ -151,7 +151,7 @@ public sealed class LlmEngine
         {
             var t = _scheduler.NextDecisionTime;
             if (Kv.Transfers.NextCompletionTime is { } c) t = Math.Min(t, c);
-            else if (Kv.Transfers.InFlight > 0) t = Math.Min(t, _clock.Now + 0.001);
+            else if (Kv.Transfers.InFlight > 0 && !Kv.Transfers.WakesClockOnCompletion) t = Math.Min(t, _clock.Now + 0.001);
             return t;
         }
     }

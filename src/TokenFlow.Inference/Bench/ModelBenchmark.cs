@@ -29,7 +29,7 @@ public static class ModelBenchmark
             Kv = new KvCacheOptions { BlockSize = bs, DeviceBlocks = batch * perSeq, HostBlocks = 1, WriteThrough = false, Offload = false },
         };
         var observer = new PhaseObserver(batch);
-        using var engine = EngineHost.Create(model, options, observer: observer, threads: threads);
+        using var engine = ModelEngineHost.Create(model, options, observer: observer, threads: threads);
         var rng = new Random(seed);
         var vocab = model.Config.VocabSize;
         for (var i = 0; i < batch; i++)

@@ -29,7 +29,7 @@ public static class TextGenerator
             Kv = new Core.Kv.KvCacheOptions { BlockSize = bs, DeviceBlocks = blocks, HostBlocks = blocks, WriteThrough = false },
         };
         var observer = new StreamingObserver(model.Tokenizer, promptTokens, onText);
-        using var engine = EngineHost.Create(model, options, observer: observer, threads: threads);
+        using var engine = ModelEngineHost.Create(model, options, observer: observer, threads: threads);
         var request = new Request("generate", promptTokens, maxTokens, consumptionRate: 1e9, arrivalTime: engine.Clock.Now, sampling)
         {
             StopTokenIds = model.StopTokenIds,

@@ -4,7 +4,6 @@ using TokenFlow.Core.Engine;
 using TokenFlow.Core.Requests;
 using TokenFlow.Core.Scheduling;
 using TokenFlow.Core.Time;
-using TokenFlow.Inference.Engine;
 using TokenFlow.Server.Model;
 
 namespace TokenFlow.Server.Engine;

@@ -1,12 +1,11 @@
 using System.Collections.Concurrent;
-using TokenFlow.Core.Engine;
 using TokenFlow.Core.Execution;
 using TokenFlow.Core.Requests;
 using TokenFlow.Core.Scheduling;
 using TokenFlow.Core.Time;
 using TokenFlow.Core.Transfers;
 
-namespace TokenFlow.Inference.Engine;
+namespace TokenFlow.Core.Engine;
 
 /// <summary>
 /// The one real-time driver of an <see cref="LlmEngine"/>: a <see cref="SystemClock"/>, a
@@ -50,15 +49,6 @@ public sealed class EngineHost : IEngineObserver, IDisposable
         Engine = new LlmEngine(options, _clock, executor, _transfers, scheduler, this);
     }
 
-    /// <summary>A host over a freshly created CPU executor of <paramref name="model"/> (owned and disposed by the host).</summary>
-    public static EngineHost Create(LoadedModel model, EngineOptions? options = null, IScheduler? scheduler = null,
-        IEngineObserver? observer = null, int? threads = null, double? bandwidthCap = null)
-    {
-        options ??= new EngineOptions();
-        var executor = model.CreateExecutor(options.Kv.DeviceBlocks, options.Kv.HostBlocks, options.Kv.BlockSize, threads);
-        return new EngineHost(options, executor, executor, scheduler ?? new FcfsScheduler(), observer, bandwidthCap, executor);
-    }
-
     /// <summary>The engine. Read its counters and snapshot from anywhere; call it only from the engine thread.</summary>
     public LlmEngine Engine { get; }
     public IClock Clock => _clock;
@@ -91,7 +81,8 @@ public sealed class EngineHost : IEngineObserver, IDisposable
         lock (_lifecycle)
         {
             if (_thread is not null || _stopped) throw new InvalidOperationException("the engine host was already started");
-            _thread = new Thread(Loop) { IsBackground = true, Name = "tokenflow-engine" };
+            _thread = new Thread(Loop) { IsBackground = true };
+            _thread.Name ??= "tokenflow-engine"; // a harness that names its threads (Coyote) keeps its name
             _thread.Start();
         }
     }
@@ -187,7 +178,7 @@ public sealed class EngineHost : IEngineObserver, IDisposable
             while (_transfers.InFlight > 0 && _clock.Now < deadline)
             {
                 Engine.ApplyFinishedTransfers();
-                if (_transfers.InFlight > 0) _clock.SleepUntil(_clock.Now + 0.001);
+                if (_transfers.InFlight > 0) _clock.SleepUntil(_clock.Now + 0.05); // a landing copy wakes the clock
             }
             Engine.ApplyFinishedTransfers();
         }
