@@ -66,7 +66,7 @@ internal static class SoakBenchmark
             }
             await Task.Delay(rng.Next(0, 1500), ct); // a gap between bursts
         }
-        if (minuteReported * 60 < clock.Elapsed.TotalSeconds) MinuteLine(outcomes, minuteReported, rss);
+        if (outcomes.Any(o => o.Start >= minuteReported * 60)) MinuteLine(outcomes, minuteReported, rss); // the last, partial minute
 
         var errors = outcomes.Where(o => o.Kind is not ("done" or "disconnected")).GroupBy(o => o.Kind).OrderBy(g => g.Key).ToList();
         var fiveXx = outcomes.Count(o => o.Kind.StartsWith("http_5", StringComparison.Ordinal));
