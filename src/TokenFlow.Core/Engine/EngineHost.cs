@@ -60,12 +60,20 @@ public sealed class EngineHost : IEngineObserver, IDisposable
     /// <summary>True once <see cref="BeginDrain"/> was called: new requests are aborted on arrival.</summary>
     public bool IsDraining => _draining;
 
-    /// <summary>Hands a new request to the engine thread. Thread-safe.</summary>
-    public void Post(Request request)
+    /// <summary>
+    /// Hands a new request to the engine thread. Thread-safe. False once the host is stopping: the
+    /// request was refused and will never be seen (so no request can sit in the inbox after the last drain).
+    /// </summary>
+    public bool Post(Request request)
     {
-        Interlocked.Increment(ref _live);
-        _inbox.Enqueue((request, false));
+        lock (_lifecycle)
+        {
+            if (_stopped) return false;
+            Interlocked.Increment(ref _live);
+            _inbox.Enqueue((request, false));
+        }
         _clock.Wake();
+        return true;
     }
 
     /// <summary>Aborts a posted request wherever it is (inbox, queue, running, paused). Idempotent; thread-safe.</summary>

@@ -60,7 +60,12 @@ public sealed class EngineRunner : IEngineObserver, IDisposable
             return sink;
         }
         _live[request] = sink;
-        _host.Post(request);
+        if (!_host.Post(request)) // the host stopped meanwhile
+        {
+            _live.TryRemove(request, out _);
+            ReleaseQueueSlot(sink);
+            sink.OnFinished(FinishReason.Abort);
+        }
         return sink;
     }
 
