@@ -60,12 +60,7 @@ public sealed class EngineRunner : IEngineObserver, IDisposable
             return sink;
         }
         _live[request] = sink;
-        if (!_host.Post(request)) // the host stopped meanwhile
-        {
-            _live.TryRemove(request, out _);
-            ReleaseQueueSlot(sink);
-            sink.OnFinished(FinishReason.Abort);
-        }
+        if (!_host.Post(request)) Finish(request, sink, FinishReason.Abort); // the host stopped meanwhile
         return sink;
     }
 
@@ -100,9 +95,10 @@ public sealed class EngineRunner : IEngineObserver, IDisposable
         Interlocked.Decrement(ref _queued);
     }
 
+    /// <summary>Ends a sink once: whoever removes it from the live table (engine thread, a refused submit, dispose) ends it.</summary>
     private void Finish(Request request, StreamSink sink, FinishReason reason)
     {
-        _live.TryRemove(request, out _);
+        if (!_live.TryRemove(request, out _)) return;
         ReleaseQueueSlot(sink);
         sink.OnFinished(reason);
     }
