@@ -124,6 +124,7 @@ public sealed class RequestTransitionTests
         var r = TestRig.MakeRequest("t", 8, 4, 10);
         Assert.Throws<InvalidOperationException>(() => r.MoveTo(RequestState.Running));
         Assert.Throws<InvalidOperationException>(() => r.MoveTo(RequestState.Finished));
+        Assert.Throws<InvalidOperationException>(() => r.State = RequestState.PausedOnHost); // the setter is the same checked move
         Assert.Equal(RequestState.Waiting, r.State);
         r.MoveTo(RequestState.Prefilling);
         r.MoveTo(RequestState.Running);

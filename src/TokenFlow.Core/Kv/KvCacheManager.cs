@@ -17,10 +17,10 @@ public sealed class KvCacheManager
     private readonly List<Request> _pendingLoads = new();
     private long _nextJobId;
 
-    public KvCacheManager(KvCacheOptions options, ITransferEngine transfers, long bytesPerBlock, IKvListener listener)
+    /// <param name="listener">Told of preemptions, queued loads and completed loads and offloads; by default the engine's state transitions.</param>
+    public KvCacheManager(KvCacheOptions options, ITransferEngine transfers, long bytesPerBlock, IKvListener? listener = null)
     {
-        ArgumentNullException.ThrowIfNull(listener);
-        _listener = listener;
+        _listener = listener ?? Engine.KvStateTransitions.Instance;
         ArgumentOutOfRangeException.ThrowIfLessThan(options.BlockSize, 1);
         Options = options;
         _transfers = transfers;

@@ -41,8 +41,10 @@ public sealed class Request
     internal long BatchStamp { get; set; } = -1;
     public double Rate => Reader.Rate;
 
-    /// <summary>Where the request is; changed only by <see cref="MoveTo"/> on the engine thread.</summary>
-    public RequestState State { get; private set; } = RequestState.Waiting;
+    private RequestState _state = RequestState.Waiting;
+
+    /// <summary>Where the request is; changed only on the engine thread, and only through <see cref="MoveTo"/> (the setter is a shorthand for it).</summary>
+    public RequestState State { get => _state; internal set => MoveTo(value); }
     public FinishReason? FinishReason { get; internal set; }
 
     public IReadOnlyList<int> OutputTokens => _output;
@@ -82,9 +84,9 @@ public sealed class Request
     /// <summary>The one way a request changes state. Throws on a move <see cref="RequestTransitions"/> does not allow.</summary>
     internal void MoveTo(RequestState next)
     {
-        var from = State;
+        var from = _state;
         if (!RequestTransitions.IsAllowed(from, next)) throw new InvalidOperationException($"illegal request transition {from} -> {next} for {this}");
-        State = next;
+        _state = next;
         Observer?.OnStateChanged(this, from);
     }
 
