@@ -16,4 +16,7 @@ if (parsed.Errors.Count > 0)
     Console.Error.WriteLine("Run 'tokenflow --help' for usage.");
     return 2;
 }
-return await parsed.InvokeAsync();
+// serve drains its streams on SIGTERM/Ctrl+C through the web host's lifetime, for as long as
+// --shutdown-timeout allows; every other command takes the cancellation System.CommandLine gives.
+var serving = parsed.CommandResult.Command.Name == "serve";
+return await parsed.InvokeAsync(serving ? new InvocationConfiguration { ProcessTerminationTimeout = null } : null);

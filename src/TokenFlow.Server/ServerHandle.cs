@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.AspNetCore.Builder;
 using TokenFlow.Core.Engine;
 using TokenFlow.Server.Engine;
@@ -9,6 +10,7 @@ public sealed class ServerHandle : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private int _stopped;
+    private ShutdownReport? _report;
 
     internal ServerHandle(WebApplication app, ServerState state, string url)
     {
@@ -29,13 +31,33 @@ public sealed class ServerHandle : IAsyncDisposable
     /// <summary>Completes when the host stops (Ctrl+C in the CLI, or <see cref="DisposeAsync"/>).</summary>
     public Task WaitForShutdownAsync(CancellationToken ct = default) => _app.WaitForShutdownAsync(ct);
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Fires when the process is asked to stop (SIGTERM, SIGINT), before anything has stopped.</summary>
+    public CancellationToken StopRequested => _app.Lifetime.ApplicationStopping;
+
+    /// <summary>
+    /// Graceful shutdown: new requests get 503, open streams run on for up to <paramref name="timeout"/>,
+    /// then the rest are aborted and every KV block is freed; then HTTP stops. Idempotent.
+    /// </summary>
+    public async Task<ShutdownReport> ShutdownAsync(TimeSpan timeout)
     {
-        if (Interlocked.Exchange(ref _stopped, 1) != 0) return;
-        // The engine stops first, so open streams end (and their handlers return) before Kestrel drains.
-        State.Runner.Dispose();
+        if (Interlocked.Exchange(ref _stopped, 1) != 0) return _report ?? new ShutdownReport(0, 0, 0, 0, 0, 0);
+        var sw = Stopwatch.StartNew();
+        var runner = State.Runner;
+        var atStart = runner.LiveCount;
+        await runner.DrainAsync(timeout);
+        var left = runner.LiveCount;
+        // The engine stops next: what is left is aborted (handlers end their streams), copies land, blocks return.
+        runner.Dispose();
+        var kv = runner.Engine.Kv;
+        _report = new ShutdownReport(atStart, Math.Max(0, atStart - left), left, sw.Elapsed.TotalSeconds, kv.Device.UsedCount, kv.Host.UsedCount);
         try { await _app.StopAsync(new CancellationTokenSource(TimeSpan.FromSeconds(5)).Token); }
         catch (OperationCanceledException) { }
+        return _report;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await ShutdownAsync(TimeSpan.Zero);
         await _app.DisposeAsync();
         State.Model.Dispose();
     }

@@ -42,4 +42,6 @@ public sealed record ServerOptions
     public double DashboardInterval { get; init; } = 0.25;
     /// <summary>Log each request at Information level (off by default: it costs time under load).</summary>
     public bool LogRequests { get; init; }
+    /// <summary>On SIGTERM/Ctrl+C, how long open streams may run to their end before the rest are aborted.</summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
 }

@@ -152,6 +152,7 @@ public static class TokenFlowServer
         Check(o.MaxBodyBytes > 0, "the body limit must be positive");
         Check(o.Threads is null or > 0, "--threads must be positive");
         Check(o.TransferBandwidth is null or > 0, "--transfer-bandwidth must be positive");
+        Check(o.ShutdownTimeout >= TimeSpan.Zero, "--shutdown-timeout must not be negative");
         Check(o.ApiKey is null || o.ApiKey.Length > 0, "--api-key must not be empty");
     }
 }

@@ -52,7 +52,7 @@ public sealed class EngineTests
         foreach (var r in requests) rig.Engine.Submit(r);
         for (var i = 0; i < 30; i++) rig.Engine.Step();
         Assert.True(rig.Engine.Kv.Device.UsedCount > 0);
-        foreach (var r in requests) rig.Engine.Abort(r.Id);
+        foreach (var r in requests) rig.Engine.Abort(r);
         rig.Engine.Step();
         Assert.All(requests, r => Assert.True(r.State.IsTerminal()));
         Assert.Equal(0, rig.Engine.ActiveCount + rig.Engine.WaitingCount);
@@ -112,5 +112,31 @@ public sealed class SmallPoolTests
         var requests = Enumerable.Range(0, 10).Select(i => TestRig.MakeRequest($"s{i}", 60, 80, 20, arrival: i * 0.001, seed: i)).ToArray();
         rig.Run(requests, timeLimit: 600);
         Assert.All(requests, r => Assert.Equal(80, r.Generated));
+    }
+}
+
+/// <summary>The request life cycle table: legal moves pass, every other move throws and leaves the state alone.</summary>
+public sealed class RequestTransitionTests
+{
+    [Fact]
+    public void IllegalMovesThrowAndLegalOnesFollowTheTable()
+    {
+        var r = TestRig.MakeRequest("t", 8, 4, 10);
+        Assert.Throws<InvalidOperationException>(() => r.MoveTo(RequestState.Running));
+        Assert.Throws<InvalidOperationException>(() => r.MoveTo(RequestState.Finished));
+        Assert.Throws<InvalidOperationException>(() => r.State = RequestState.PausedOnHost); // the setter is the same checked move
+        Assert.Equal(RequestState.Waiting, r.State);
+        r.MoveTo(RequestState.Prefilling);
+        r.MoveTo(RequestState.Running);
+        r.MoveTo(RequestState.Offloading);
+        Assert.Throws<InvalidOperationException>(() => r.MoveTo(RequestState.Running)); // must land on the host first
+        r.MoveTo(RequestState.PausedOnHost);
+        r.MoveTo(RequestState.Loading);
+        r.MoveTo(RequestState.Running);
+        r.MoveTo(RequestState.Finished);
+        foreach (var s in Enum.GetValues<RequestState>())
+            Assert.Throws<InvalidOperationException>(() => r.MoveTo(s)); // terminal
+        foreach (var from in Enum.GetValues<RequestState>().Where(s => !s.IsTerminal()))
+            Assert.True(RequestTransitions.IsAllowed(from, RequestState.Aborted), $"{from} cannot be aborted");
     }
 }

@@ -42,7 +42,7 @@ public sealed class KvInvariantTests
         var link = new LinkModel(BytesPerBlock * 1000.0, PerTransferSeconds: 1e-3, PerBlockSeconds: 1e-4);
         var transfers = new CountingTransfers(new VirtualTransferEngine(clock, link, link));
         var options = new KvCacheOptions { BlockSize = 4, DeviceBlocks = 64, HostBlocks = 160, WriteThrough = writeThrough, PartialReclamation = partial, LoadEvictOverlap = overlap };
-        var kv = new KvCacheManager(options, transfers, BytesPerBlock);
+        var kv = new KvCacheManager(options, transfers, BytesPerBlock, Engine.KvStateTransitions.Instance);
         var live = new List<Request>();
         var done = new List<TransferJob>();
         var next = 0;
@@ -54,14 +54,15 @@ public sealed class KvInvariantTests
             {
                 case 0: // admit
                     var req = new Request($"r{next++}", new int[rng.Next(1, 40)], 1000, 10, clock.Now);
-                    if (kv.TryEnsureCapacity(req, req.PromptLength)) { req.State = RequestState.Prefilling; live.Add(req); }
+                    if (kv.TryEnsureCapacity(req, req.PromptLength)) { req.MoveTo(RequestState.Prefilling); live.Add(req); }
                     break;
                 case 1: case 2: // compute: grow by a chunk or one decode token
                     if (r is { State: RequestState.Prefilling or RequestState.Running })
                     {
                         if (r.RemainingToCompute > 1) { if (kv.TryEnsureCapacity(r, r.TotalTokens - 1)) r.NumComputed = r.TotalTokens - 1; }
                         else if (kv.TryEnsureCapacity(r, r.TotalTokens + 1)) { r.NumComputed = r.TotalTokens; r.AppendToken(7, clock.Now); }
-                        r.State = r.RemainingToCompute > 1 ? RequestState.Prefilling : RequestState.Running;
+                        var to = r.RemainingToCompute > 1 ? RequestState.Prefilling : RequestState.Running;
+                        if (r.State != to) r.MoveTo(to);
                     }
                     break;
                 case 3: // write-through
@@ -72,10 +73,10 @@ public sealed class KvInvariantTests
                     break;
                 case 5: // resume
                     if (r?.State == RequestState.PausedOnHost) kv.RequestLoad(r);
-                    else if (r?.State == RequestState.PausedDropped && kv.TryEnsureCapacity(r, r.TotalTokens)) r.State = RequestState.Prefilling;
+                    else if (r?.State == RequestState.PausedDropped && kv.TryEnsureCapacity(r, r.TotalTokens)) r.MoveTo(RequestState.Prefilling);
                     break;
                 case 6: // abort or complete, from any state
-                    if (r is not null) { kv.Release(r); r.State = RequestState.Aborted; live.Remove(r); }
+                    if (r is not null) { kv.Release(r); r.MoveTo(RequestState.Aborted); live.Remove(r); }
                     break;
                 default: // time passes; copies land
                     clock.Advance(rng.NextDouble() * 0.01);

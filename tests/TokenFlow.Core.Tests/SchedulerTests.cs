@@ -21,7 +21,7 @@ public sealed class SchedulerTests
         options ??= Tight with { Kv = Tight.Kv with { DeviceBlocks = 1000 } };
         var clock = new VirtualClock();
         var link = new LinkModel(linkBytesPerSecond, 0, 0);
-        var kv = new KvCacheManager(options.Kv, new VirtualTransferEngine(clock, link, link), 1 << 20);
+        var kv = new KvCacheManager(options.Kv, new VirtualTransferEngine(clock, link, link), 1 << 20, KvStateTransitions.Instance);
         var ctx = new SchedulerContext(options, kv, new EngineEstimates(0.02, 1e-4, 1e-4), [], [], new EngineCounters());
         return (ctx, clock);
     }
@@ -30,7 +30,8 @@ public sealed class SchedulerTests
     private static Request Running(SchedulerContext ctx, int prompt, int generated, double rate)
     {
         var r = TestRig.MakeRequest($"r{ctx.Active.Count}", prompt, 1000, rate);
-        r.State = RequestState.Running;
+        r.MoveTo(RequestState.Prefilling);
+        r.MoveTo(RequestState.Running);
         for (var i = 0; i < generated; i++) r.AppendToken(5, 0);
         Assert.True(ctx.Kv.TryEnsureCapacity(r, r.TotalTokens));
         r.NumComputed = r.TotalTokens - 1;

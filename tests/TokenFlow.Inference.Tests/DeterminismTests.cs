@@ -22,8 +22,8 @@ public sealed class DeterminismTests
     private static int[] RunAlone(int i, int threads = 1)
     {
         var r = NewRequest(i);
-        using var e = InferenceEngine.Create(TestModels.Stories260K, Options(8), threads: threads);
-        e.Engine.Submit(r);
+        using var e = ModelEngineHost.Create(TestModels.Stories260K, Options(8), threads: threads);
+        e.Post(r);
         e.RunUntilIdle();
         return r.OutputTokens.ToArray();
     }
@@ -39,9 +39,9 @@ public sealed class DeterminismTests
     public void BatchedWith31OthersEqualsAlone()
     {
         var requests = Enumerable.Range(0, 32).Select(NewRequest).ToArray();
-        using (var e = InferenceEngine.Create(TestModels.Stories260K, Options(64), threads: 2))
+        using (var e = ModelEngineHost.Create(TestModels.Stories260K, Options(64), threads: 2))
         {
-            foreach (var r in requests) e.Engine.Submit(r);
+            foreach (var r in requests) e.Post(r);
             e.RunUntilIdle();
         }
         foreach (var i in new[] { 0, 1, 5, 13, 30, 31 })
@@ -56,9 +56,9 @@ public sealed class DeterminismTests
         var alone = RunAlone(0);
         var requests = Enumerable.Range(0, 6).Select(NewRequest).ToArray();
         var scheduler = new ScriptedPreemptionScheduler("r0", preemptAt: 14, resumeAt: 20, mode, chunk: 5);
-        using (var e = InferenceEngine.Create(TestModels.Stories260K, Options(4096), scheduler, threads: 2))
+        using (var e = ModelEngineHost.Create(TestModels.Stories260K, Options(4096), scheduler, threads: 2))
         {
-            foreach (var r in requests) e.Engine.Submit(r);
+            foreach (var r in requests) e.Post(r);
             e.RunUntilIdle();
             // Write-through copies may still be landing; let the engine apply them before counting blocks.
             // InFlight only drops when a Step polls the finished copies, so step while waiting (waiting

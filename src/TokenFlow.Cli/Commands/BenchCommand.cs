@@ -98,6 +98,7 @@ internal static class BenchCommand
         cmd.Subcommands.Add(CompareCommand());
         cmd.Subcommands.Add(FakeServerCommand());
         cmd.Subcommands.Add(OverheadCommand());
+        cmd.Subcommands.Add(SoakCommand());
         return cmd;
     }
 
@@ -156,6 +157,26 @@ internal static class BenchCommand
             if (parse.GetValue(threads) is < 1) throw new CliException("--threads must be at least 1");
             return await OverheadBenchmark.RunAsync(ModelPaths.ResolveModel(parse.GetValue(model)), parse.GetValue(streams), parse.GetValue(maxTokens),
                 parse.GetValue(rounds), parse.GetValue(threads), ct);
+        }));
+        return cmd;
+    }
+
+    private static Command SoakCommand()
+    {
+        var model = new Option<string?>("--model") { Description = "Model file (default: stories260K)" };
+        var minutes = new Option<double>("--minutes") { Description = "How long to run", DefaultValueFactory = _ => 10 };
+        var wave = new Option<int>("--wave-streams") { Description = "Mean streams per burst (each burst is 0.5x-1.5x this)", DefaultValueFactory = _ => 48 };
+        var policy = new Option<string>("--policy") { Description = "Scheduling policy of the server", DefaultValueFactory = _ => "tokenflow" };
+        var seed = new Option<int>("--seed") { Description = "Seed of the random waves", DefaultValueFactory = _ => 1 };
+        var threads = new Option<int?>("--threads") { Description = "Compute threads (default: all cores)" };
+        var cmd = new Command("soak", "Waves of bursty streams with random disconnects and slow readers against an in-process server: RSS, leaked blocks, p99 TTFT per minute, errors by kind") { model, minutes, wave, policy, seed, threads };
+        cmd.SetAction((parse, ct) => CliErrors.Guard(async () =>
+        {
+            if (!(parse.GetValue(minutes) > 0) || !double.IsFinite(parse.GetValue(minutes))) throw new CliException("--minutes must be a positive number");
+            if (parse.GetValue(wave) < 1) throw new CliException("--wave-streams must be at least 1");
+            if (parse.GetValue(threads) is < 1) throw new CliException("--threads must be at least 1");
+            return await SoakBenchmark.RunAsync(ModelPaths.ResolveModel(parse.GetValue(model)), parse.GetValue(minutes), parse.GetValue(wave),
+                parse.GetValue(policy)!, parse.GetValue(seed), parse.GetValue(threads), ct);
         }));
         return cmd;
     }

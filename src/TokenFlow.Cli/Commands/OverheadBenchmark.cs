@@ -37,14 +37,14 @@ internal static class OverheadBenchmark
 
         // One engine for every round, as the server has: both sides run on warm KV arenas and threads.
         var engineOptions = TokenFlowServer.EngineOptionsFor(options, DeviceBlocks, HostBlocks);
-        using var engine = InferenceEngine.Create(model, engineOptions, SchedulerFactory.Create(options.Policy, options.Scheduler), threads: threads);
+        using var engine = ModelEngineHost.Create(model, engineOptions, SchedulerFactory.Create(options.Policy, options.Scheduler), threads: threads);
         var submitted = 0;
         double InProcess()
         {
             var tokens0 = engine.Engine.Counters.GeneratedTokens;
             var sw = Stopwatch.StartNew();
             for (var i = 0; i < streams; i++)
-                engine.Engine.Submit(new Request($"r{submitted++}", prompt, maxTokens, 1e6, engine.Clock.Now) { IgnoreEos = true });
+                engine.Post(new Request($"r{submitted++}", prompt, maxTokens, 1e6, engine.Clock.Now) { IgnoreEos = true });
             engine.RunUntilIdle(ct);
             return (engine.Engine.Counters.GeneratedTokens - tokens0) / sw.Elapsed.TotalSeconds;
         }

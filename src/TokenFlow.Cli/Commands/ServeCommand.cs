@@ -32,9 +32,10 @@ internal static class ServeCommand
         var bandwidth = new Option<double?>("--transfer-bandwidth") { Description = "Cap host<->device KV copies at this many bytes/s (emulates PCIe)." };
         var maxBody = new Option<long>("--max-body-bytes") { Description = "Largest request body (413 above).", DefaultValueFactory = _ => d.MaxBodyBytes };
         var logRequests = new Option<bool>("--log-requests") { Description = "Log one line per finished request." };
+        var shutdownTimeout = new Option<double>("--shutdown-timeout") { Description = "On SIGTERM or Ctrl+C, seconds open streams may run to their end before the rest are aborted.", DefaultValueFactory = _ => d.ShutdownTimeout.TotalSeconds };
 
         var cmd = new Command("serve", "Serve a model over an OpenAI-compatible HTTP API, with metrics and a live dashboard.");
-        foreach (var o in new Option[] { model, tokenizer, chatTemplate, host, port, name, policy, device, hostBlocks, blockSize, maxSeqs, maxTokens, chunked, rate, apiKey, queued, timeout, threads, bandwidth, maxBody, logRequests })
+        foreach (var o in new Option[] { model, tokenizer, chatTemplate, host, port, name, policy, device, hostBlocks, blockSize, maxSeqs, maxTokens, chunked, rate, apiKey, queued, timeout, threads, bandwidth, maxBody, logRequests, shutdownTimeout })
             cmd.Options.Add(o);
         var policyOptions = new PolicyOptions();
         policyOptions.AddTo(cmd);
@@ -44,8 +45,11 @@ internal static class ServeCommand
             var sw = Stopwatch.StartNew();
             var q = parse.GetValue(timeout);
             if (!double.IsFinite(q) || q < 0) throw new CliException("--queue-timeout must be a non-negative number of seconds");
+            var grace = parse.GetValue(shutdownTimeout);
+            if (!double.IsFinite(grace) || grace < 0) throw new CliException("--shutdown-timeout must be a non-negative number of seconds");
             var options = new ServerOptions
             {
+                ShutdownTimeout = TimeSpan.FromSeconds(grace),
                 ModelPath = parse.GetValue(model),
                 TokenizerPath = parse.GetValue(tokenizer),
                 ChatTemplatePath = parse.GetValue(chatTemplate),
@@ -84,13 +88,21 @@ internal static class ServeCommand
                     $"KV {kv.Device.Total} device + {kv.Host.Total} host blocks of {kv.BlockSize} tokens");
                 Console.WriteLine($"listening on {server.Url}  (OpenAI base {server.ApiBase}, dashboard {server.Url}/, metrics {server.Url}/metrics)" +
                     $"  started in {sw.Elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s; Ctrl+C stops");
-                try { await server.WaitForShutdownAsync(ct); }
+                // SIGTERM and Ctrl+C reach the host's lifetime (Program.cs leaves them to it); nothing has stopped yet.
+                try { await Task.Delay(Timeout.Infinite, CancellationTokenSource.CreateLinkedTokenSource(ct, server.StopRequested).Token); }
                 catch (OperationCanceledException) { }
+                Console.WriteLine($"shutdown: draining {s.Runner.LiveCount} open streams for up to {Seconds(options.ShutdownTimeout.TotalSeconds)} s; new requests get 503");
+                var report = await server.ShutdownAsync(options.ShutdownTimeout);
+                Console.WriteLine($"shutdown complete in {Seconds(report.Seconds)} s: {report.Drained} streams finished, {report.Aborted} aborted; " +
+                    $"KV blocks in use: {report.DeviceBlocksInUse} device, {report.HostBlocksInUse} host");
+                if (!report.Clean) { Console.Error.WriteLine("error: KV blocks still in use after shutdown"); return 1; }
             }
             return 0;
         }));
         return cmd;
     }
+
+    private static string Seconds(double s) => s.ToString("0.##", CultureInfo.InvariantCulture);
 
     private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
 }

@@ -7,4 +7,7 @@ public interface IEngineObserver
 {
     void OnToken(Request request, int token, double time);
     void OnFinished(Request request);
+
+    /// <summary>The request moved from <paramref name="from"/> to its current <see cref="Request.State"/>.</summary>
+    void OnStateChanged(Request request, RequestState from) { }
 }

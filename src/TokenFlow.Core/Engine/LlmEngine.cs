@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using TokenFlow.Core.Execution;
 using TokenFlow.Core.Kv;
 using TokenFlow.Core.Requests;
@@ -12,7 +11,9 @@ namespace TokenFlow.Core.Engine;
 /// The iteration loop: schedule → start transfers → execute → deliver tokens → update readers.
 /// It talks to the world only through <see cref="IClock"/>, <see cref="IExecutor"/> and
 /// <see cref="ITransferEngine"/>; the simulator and the real server drive the same code.
-/// <see cref="Submit"/> and <see cref="Abort"/> are thread-safe; everything else runs on the engine thread.
+/// Not thread-safe: everything, <see cref="Submit"/> and <see cref="Abort"/> included, runs on the
+/// engine thread, which owns every request's state. A real-time driver (the engine host) feeds it
+/// from its one inbox.
 /// </summary>
 public sealed class LlmEngine
 {
@@ -20,8 +21,6 @@ public sealed class LlmEngine
     private readonly IExecutor _executor;
     private readonly IScheduler _scheduler;
     private readonly IEngineObserver? _observer;
-    private readonly ConcurrentQueue<Request> _submitted = new();
-    private readonly ConcurrentQueue<string> _aborts = new();
     private readonly List<Request> _waiting = new();
     private readonly List<Request> _active = new();
     private readonly List<ScheduledSequence> _batch = new();
@@ -40,7 +39,7 @@ public sealed class LlmEngine
         _executor = executor;
         _scheduler = scheduler;
         _observer = observer;
-        Kv = new KvCacheManager(options.Kv, transfers, executor.KvBytesPerBlock);
+        Kv = new KvCacheManager(options.Kv, transfers, executor.KvBytesPerBlock, KvStateTransitions.Instance);
         _context = new SchedulerContext(options, Kv, Estimates, _waiting, _active, Counters);
     }
 
@@ -59,28 +58,29 @@ public sealed class LlmEngine
 
     public int WaitingCount => _waiting.Count;
     public int ActiveCount => _active.Count;
-    public bool HasWork => _waiting.Count > 0 || _active.Count > 0 || !_submitted.IsEmpty || !_aborts.IsEmpty;
+    public bool HasWork => _waiting.Count > 0 || _active.Count > 0;
     public IReadOnlyList<Request> Active => _active;
     public IReadOnlyList<Request> Waiting => _waiting;
 
-    /// <summary>Queues a request; it is seen at the next iteration. Thread-safe.</summary>
+    /// <summary>Accepts a new request into the waiting queue (engine thread).</summary>
     public void Submit(Request request)
     {
-        _submitted.Enqueue(request);
-        _clock.Wake();
+        if (request.Accepted || request.State != RequestState.Waiting) throw new InvalidOperationException($"{request} was already submitted");
+        request.Accepted = true;
+        request.Observer = _observer;
+        SchedulerContext.InsertByArrival(_waiting, request);
     }
 
-    /// <summary>Aborts a request wherever it is; its blocks are free at the next iteration. Thread-safe.</summary>
-    public void Abort(string requestId)
+    /// <summary>Aborts a request wherever it is and frees its blocks (engine thread). A request that already ended is left alone.</summary>
+    public void Abort(Request request)
     {
-        _aborts.Enqueue(requestId);
-        _clock.Wake();
+        if (!request.Accepted) throw new InvalidOperationException($"{request} was never submitted");
+        if (!request.State.IsTerminal()) Finish(request, FinishReason.Abort);
     }
 
     /// <summary>Runs one iteration. Returns false when there was nothing to compute.</summary>
     public bool Step()
     {
-        DrainInbox();
         _completed.Clear();
         Kv.Transfers.Poll(_completed);
         foreach (var job in _completed) Kv.OnTransferComplete(job);
@@ -126,7 +126,8 @@ public sealed class LlmEngine
                 _observer?.OnToken(r, token, end);
                 if (ShouldFinish(r, token)) { Finish(r, r.Generated >= r.MaxTokens && !IsStop(r, token) ? FinishReason.Length : FinishReason.Stop); continue; }
             }
-            r.State = r.RemainingToCompute > 1 ? RequestState.Prefilling : RequestState.Running;
+            var next = r.RemainingToCompute > 1 ? RequestState.Prefilling : RequestState.Running;
+            if (r.State != next) r.MoveTo(next);
         }
         TakeSnapshot(force: false);
         return true;
@@ -150,7 +151,7 @@ public sealed class LlmEngine
         {
             var t = _scheduler.NextDecisionTime;
             if (Kv.Transfers.NextCompletionTime is { } c) t = Math.Min(t, c);
-            else if (Kv.Transfers.InFlight > 0) t = Math.Min(t, _clock.Now + 0.001);
+            else if (Kv.Transfers.InFlight > 0 && !Kv.Transfers.WakesClockOnCompletion) t = Math.Min(t, _clock.Now + 0.001);
             return t;
         }
     }
@@ -164,19 +165,14 @@ public sealed class LlmEngine
     /// <summary>Checks the KV invariants over every live request (tests and debugging).</summary>
     public void ValidateKv() => Kv.Validate(_active.Concat(_waiting));
 
-    private void DrainInbox()
+    /// <summary>Applies every copy that has landed (shutdown: so that pinned blocks return to the free lists).</summary>
+    public void ApplyFinishedTransfers()
     {
-        while (_submitted.TryDequeue(out var r))
-        {
-            r.State = RequestState.Waiting;
-            SchedulerContext.InsertByArrival(_waiting, r);
-        }
-        while (_aborts.TryDequeue(out var id))
-        {
-            var r = _active.Find(x => x.Id == id) ?? _waiting.Find(x => x.Id == id);
-            if (r is not null) Finish(r, FinishReason.Abort);
-        }
+        _completed.Clear();
+        Kv.Transfers.Poll(_completed);
+        foreach (var job in _completed) Kv.OnTransferComplete(job);
     }
+
 
     private void ScheduleWriteThrough()
     {
@@ -204,8 +200,8 @@ public sealed class LlmEngine
         _waiting.Remove(r);
         _active.Remove(r);
         r.FinishReason = reason;
-        r.State = reason == FinishReason.Abort ? RequestState.Aborted : RequestState.Finished;
         r.FinishTime = _clock.Now;
+        r.MoveTo(reason == FinishReason.Abort ? RequestState.Aborted : RequestState.Finished);
         if (reason == FinishReason.Abort) Counters.AbortedRequests++;
         else
         {

@@ -7,15 +7,20 @@ namespace TokenFlow.Core.Kv;
 /// The tiered, paged KV cache (design §5): block tables on both tiers, write-through of full blocks,
 /// offload and recompute preemption, and loads back to the device. Every block is owned by exactly
 /// one sequence or free; copies pin their blocks, so nothing is reused while it is being read.
+/// It reports preemptions and completed loads and offloads to its <see cref="IKvListener"/>, which
+/// owns the request states.
 /// </summary>
 public sealed class KvCacheManager
 {
     private readonly ITransferEngine _transfers;
+    private readonly IKvListener _listener;
     private readonly List<Request> _pendingLoads = new();
     private long _nextJobId;
 
-    public KvCacheManager(KvCacheOptions options, ITransferEngine transfers, long bytesPerBlock)
+    /// <param name="listener">Told of preemptions, queued loads and completed loads and offloads; by default the engine's state transitions.</param>
+    public KvCacheManager(KvCacheOptions options, ITransferEngine transfers, long bytesPerBlock, IKvListener? listener = null)
     {
+        _listener = listener ?? Engine.KvStateTransitions.Instance;
         ArgumentOutOfRangeException.ThrowIfLessThan(options.BlockSize, 1);
         Options = options;
         _transfers = transfers;
@@ -116,9 +121,10 @@ public sealed class KvCacheManager
                     for (var k = 0; k < firstTail; k++) Device.Free(kv.Device[k]);
                     kv.Device.Clear();
                 }
-                r.State = RequestState.Offloading;
                 r.SwapPreemptions++;
                 kv.WritingTokens = r.NumComputed;
+                kv.Offloading = true;
+                _listener.OnPreempted(r, PreemptMode.Offload);
                 if (src.Length > 0) Submit(TransferKind.Offload, r, src, dst, r.NumComputed, freeSourceAfter: partial);
                 else if (kv.PendingJobs == 0) FinishOffload(r);
                 return PreemptMode.Offload;
@@ -126,7 +132,7 @@ public sealed class KvCacheManager
         }
         DropAll(r);
         r.RecomputePreemptions++;
-        r.State = RequestState.PausedDropped;
+        _listener.OnPreempted(r, PreemptMode.Recompute);
         return PreemptMode.Recompute;
     }
 
@@ -137,8 +143,8 @@ public sealed class KvCacheManager
         var kv = r.Kv;
         kv.LoadDemand = BlocksFor(r.NumComputed);
         ReservedForLoads += kv.LoadDemand;
-        r.State = RequestState.Loading;
         _pendingLoads.Add(r);
+        _listener.OnLoadQueued(r);
         StartPendingLoads();
     }
 
@@ -212,10 +218,10 @@ public sealed class KvCacheManager
                 kv.SyncedTokens = Math.Max(kv.SyncedTokens, job.SyncedTokensAfter);
                 break;
             case TransferKind.Load:
-                r.State = r.RemainingToCompute > 1 ? RequestState.Prefilling : RequestState.Running;
+                _listener.OnLoadCompleted(r);
                 break;
         }
-        if (r.State == RequestState.Offloading && kv.PendingJobs == 0) FinishOffload(r);
+        if (kv.Offloading && kv.PendingJobs == 0) FinishOffload(r);
         StartPendingLoads();
     }
 
@@ -225,7 +231,8 @@ public sealed class KvCacheManager
         foreach (var b in kv.Device) Device.Free(b);
         kv.Device.Clear();
         kv.SyncedTokens = r.NumComputed;
-        r.State = RequestState.PausedOnHost;
+        kv.Offloading = false;
+        _listener.OnOffloadCompleted(r);
     }
 
     private void Submit(TransferKind kind, Request r, int[] src, int[] dst, int syncedAfter, bool freeSourceAfter)
@@ -265,6 +272,7 @@ public sealed class KvCacheManager
         kv.SyncedTokens = 0;
         kv.WritingTokens = 0;
         kv.PendingJobs = 0;
+        kv.Offloading = false;
         kv.Epoch++;
         r.NumComputed = 0;
     }

@@ -15,6 +15,8 @@ internal sealed class KvSequence
     public int PendingJobs;
     /// <summary>Bumped whenever the KV is dropped, so that late copies know they are stale.</summary>
     public int Epoch;
+    /// <summary>An offload is in progress: the device blocks go when its last copy lands.</summary>
+    public bool Offloading;
     /// <summary>Device blocks a pending load will need before it can start.</summary>
     public int LoadDemand;
 }

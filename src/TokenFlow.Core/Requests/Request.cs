@@ -41,7 +41,10 @@ public sealed class Request
     internal long BatchStamp { get; set; } = -1;
     public double Rate => Reader.Rate;
 
-    public RequestState State { get; internal set; } = RequestState.Waiting;
+    private RequestState _state = RequestState.Waiting;
+
+    /// <summary>Where the request is; changed only on the engine thread, and only through <see cref="MoveTo"/> (the setter is a shorthand for it).</summary>
+    public RequestState State { get => _state; internal set => MoveTo(value); }
     public FinishReason? FinishReason { get; internal set; }
 
     public IReadOnlyList<int> OutputTokens => _output;
@@ -71,6 +74,20 @@ public sealed class Request
         _output.Add(token);
         TokenTimes.Add(time);
         Reader.OnToken(time);
+    }
+
+    /// <summary>Told of every state change (engine thread); set by the engine that accepts the request.</summary>
+    internal Engine.IEngineObserver? Observer { get; set; }
+    /// <summary>True once an engine accepted the request (it then owns it until it ends).</summary>
+    public bool Accepted { get; internal set; }
+
+    /// <summary>The one way a request changes state. Throws on a move <see cref="RequestTransitions"/> does not allow.</summary>
+    internal void MoveTo(RequestState next)
+    {
+        var from = _state;
+        if (!RequestTransitions.IsAllowed(from, next)) throw new InvalidOperationException($"illegal request transition {from} -> {next} for {this}");
+        _state = next;
+        Observer?.OnStateChanged(this, from);
     }
 
     public bool Started => Generated > 0 || State != RequestState.Waiting;

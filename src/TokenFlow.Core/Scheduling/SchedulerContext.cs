@@ -47,7 +47,7 @@ public sealed class SchedulerContext
     {
         if (r.State != RequestState.Waiting) throw new InvalidOperationException($"cannot admit {r}");
         WaitingList.Remove(r);
-        r.State = RequestState.Prefilling;
+        r.MoveTo(RequestState.Prefilling);
         InsertByArrival(ActiveList, r);
     }
 
@@ -74,7 +74,7 @@ public sealed class SchedulerContext
                 if (r.State == RequestState.PausedOnHost) Kv.Release(r);
                 Counters.RecomputedTokens += r.TotalTokens - 1;
                 r.RecomputedTokens += r.TotalTokens - 1;
-                r.State = RequestState.Prefilling;
+                r.MoveTo(RequestState.Prefilling);
                 break;
             default:
                 throw new InvalidOperationException($"cannot resume {r}");

@@ -14,6 +14,9 @@ public interface ITransferEngine
     /// <summary>When the next in-flight job will finish, if known (virtual time); otherwise null.</summary>
     double? NextCompletionTime { get; }
 
+    /// <summary>True when every finished job wakes the clock (real copy threads), so the engine need not poll for it.</summary>
+    bool WakesClockOnCompletion => false;
+
     /// <summary>Jobs submitted and not yet polled as complete.</summary>
     int InFlight { get; }
 

@@ -44,6 +44,9 @@ public sealed class ThreadedTransferEngine : ITransferEngine, IDisposable
 
     public double? NextCompletionTime => null;
 
+    /// <summary>Each lane wakes the clock when a copy lands.</summary>
+    public bool WakesClockOnCompletion => true;
+
     public double EstimateCompletionDelay(TransferKind kind, long bytes)
     {
         var lane = kind.IsToHost() ? _d2h : _h2d;
@@ -74,7 +77,8 @@ public sealed class ThreadedTransferEngine : ITransferEngine, IDisposable
             _toHost = toHost;
             _cap = cap;
             if (cap is { } c) _measured = c;
-            _thread = new Thread(Run) { IsBackground = true, Name = toHost ? "kv-d2h" : "kv-h2d" };
+            _thread = new Thread(Run) { IsBackground = true };
+            _thread.Name ??= toHost ? "kv-d2h" : "kv-h2d"; // a harness that names its threads (Coyote) keeps its name
             _thread.Start();
         }
 

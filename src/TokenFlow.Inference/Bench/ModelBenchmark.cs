@@ -29,7 +29,7 @@ public static class ModelBenchmark
             Kv = new KvCacheOptions { BlockSize = bs, DeviceBlocks = batch * perSeq, HostBlocks = 1, WriteThrough = false, Offload = false },
         };
         var observer = new PhaseObserver(batch);
-        using var engine = InferenceEngine.Create(model, options, observer: observer, threads: threads);
+        using var engine = ModelEngineHost.Create(model, options, observer: observer, threads: threads);
         var rng = new Random(seed);
         var vocab = model.Config.VocabSize;
         for (var i = 0; i < batch; i++)
@@ -37,7 +37,7 @@ public static class ModelBenchmark
             var prompt = new int[promptTokens];
             prompt[0] = model.Tokenizer.BosId;
             for (var k = 1; k < promptTokens; k++) prompt[k] = rng.Next(3, vocab);
-            engine.Engine.Submit(new Request($"b{i}", prompt, genTokens, 1e9, 0) { IgnoreEos = true });
+            engine.Post(new Request($"b{i}", prompt, genTokens, 1e9, 0) { IgnoreEos = true });
         }
         var cpu0 = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
         observer.CpuStart = cpu0;

@@ -29,13 +29,13 @@ public static class TextGenerator
             Kv = new Core.Kv.KvCacheOptions { BlockSize = bs, DeviceBlocks = blocks, HostBlocks = blocks, WriteThrough = false },
         };
         var observer = new StreamingObserver(model.Tokenizer, promptTokens, onText);
-        using var engine = InferenceEngine.Create(model, options, observer: observer, threads: threads);
+        using var engine = ModelEngineHost.Create(model, options, observer: observer, threads: threads);
         var request = new Request("generate", promptTokens, maxTokens, consumptionRate: 1e9, arrivalTime: engine.Clock.Now, sampling)
         {
             StopTokenIds = model.StopTokenIds,
         };
         var sw = Stopwatch.StartNew();
-        engine.Engine.Submit(request);
+        engine.Post(request);
         engine.RunUntilIdle();
         var tail = observer.Decoder.Flush();
         observer.Text.Append(tail);

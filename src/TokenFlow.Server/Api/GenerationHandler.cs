@@ -43,7 +43,7 @@ public static class GenerationHandler
             if (g.Stream) await StreamAsync(http, state, g, sink, chat, id, created, ct);
             else await AnswerWholeAsync(http, state, g, sink, chat, id, created, ct);
             if (state.Options.LogRequests)
-                state.Log.LogInformation("{Id}: {Prompt} prompt + {Generated} generated tokens, {Reason}", id, request.PromptLength, request.Generated, sink.FinishReason);
+                state.Log.LogInformation("{Id}: {Prompt} prompt + {Generated} generated tokens, {Reason}", id, request.PromptLength, sink.Generated, sink.FinishReason);
         }
         finally
         {
@@ -62,7 +62,7 @@ public static class GenerationHandler
                 // Past the timeout: give up only while the request still waits (admitted ones are about to produce).
                 while (!sink.Started.IsCompleted)
                 {
-                    if (sink.Request.State == RequestState.Waiting)
+                    if (sink.State == RequestState.Waiting)
                     {
                         state.Runner.Abort(sink);
                         throw new ApiException(503, $"The request waited longer than the queue timeout ({timeout.TotalSeconds:0.###} s) and was removed. Retry later.", "server_error", null, "queue_timeout") { RetryAfter = 1 };

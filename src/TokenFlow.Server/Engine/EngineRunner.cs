@@ -1,53 +1,45 @@
-using System.Threading.Channels;
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using TokenFlow.Core.Engine;
 using TokenFlow.Core.Requests;
 using TokenFlow.Core.Scheduling;
 using TokenFlow.Core.Time;
-using TokenFlow.Core.Transfers;
 using TokenFlow.Server.Model;
 
 namespace TokenFlow.Server.Engine;
 
 /// <summary>
-/// Owns the engine and its thread. Requests enter through a channel that only the engine thread
-/// drains, so the sink table needs no locks; tokens leave through each request's <see cref="StreamSink"/>.
-/// Loop: Step(); when it has nothing to compute, sleep until the engine's next event (a submit, an
-/// abort or a finished transfer wakes the clock early).
+/// The HTTP side of the <see cref="EngineHost"/>: each request gets a <see cref="StreamSink"/>, its
+/// way out of the engine (tokens, state, outcome); the host's one inbox carries submits and aborts,
+/// by reference. Also keeps the queue count behind 429 and drains for a graceful shutdown.
 /// </summary>
 public sealed class EngineRunner : IEngineObserver, IDisposable
 {
-    private readonly Channel<StreamSink> _incoming = Channel.CreateUnbounded<StreamSink>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Dictionary<string, StreamSink> _live = new(StringComparer.Ordinal);
-    private readonly SystemClock _clock;
-    private readonly ThreadedTransferEngine _transfers;
-    private readonly ModelExecutor _executor;
+    private readonly ConcurrentDictionary<Request, StreamSink> _live = new(ReferenceEqualityComparer.Instance);
+    private readonly EngineHost _host;
     private readonly IRunnerListener? _listener;
     private readonly ILogger _log;
-    private readonly Thread _thread;
-    private volatile bool _stopping;
     private int _queued;
-    private double _lastWork;
+    private int _disposed;
 
     public EngineRunner(EngineOptions options, ModelExecutor executor, IScheduler scheduler, double? bandwidthCap, IRunnerListener? listener, ILogger log)
     {
-        _clock = new SystemClock();
-        _executor = executor;
         _listener = listener;
         _log = log;
-        _transfers = new ThreadedTransferEngine(_clock, executor.Copier, bandwidthCap);
-        Engine = new LlmEngine(options, _clock, executor.Executor, _transfers, scheduler, this);
-        _thread = new Thread(Loop) { IsBackground = true, Name = "tokenflow-engine" };
+        _host = new EngineHost(options, executor.Executor, executor.Copier, scheduler, this, bandwidthCap, executor.Owner, OnFault);
     }
 
-    public LlmEngine Engine { get; }
-    public IClock Clock => _clock;
+    public EngineHost Host => _host;
+    public LlmEngine Engine => _host.Engine;
+    public IClock Clock => _host.Clock;
     /// <summary>Requests submitted that have produced no token yet (waiting, or still in the inbox).</summary>
     public int QueuedCount => Volatile.Read(ref _queued);
+    /// <summary>Requests submitted and not yet ended.</summary>
+    public int LiveCount => _live.Count;
     /// <summary>Engine iterations that threw; each aborts the requests in flight.</summary>
-    public long EngineFaults { get; private set; }
+    public long EngineFaults => _host.Faults;
 
-    public void Start() => _thread.Start();
+    public void Start() => _host.Start();
 
     /// <summary>Reserves a queue slot; false when <paramref name="limit"/> requests already wait.</summary>
     public bool TryReserveQueueSlot(int limit)
@@ -57,18 +49,18 @@ public sealed class EngineRunner : IEngineObserver, IDisposable
         return false;
     }
 
-    /// <summary>Hands a request (whose queue slot is reserved) to the engine thread.</summary>
+    /// <summary>Hands a request (whose queue slot is reserved) to the engine thread. While draining, it ends aborted at once.</summary>
     public StreamSink Submit(Request request)
     {
         var sink = new StreamSink(request);
-        if (_stopping || !_incoming.Writer.TryWrite(sink))
+        if (_host.IsDraining || Volatile.Read(ref _disposed) != 0)
         {
-            Interlocked.Decrement(ref _queued);
-            sink.Queued = false;
+            ReleaseQueueSlot(sink);
             sink.OnFinished(FinishReason.Abort);
             return sink;
         }
-        _clock.Wake();
+        _live[request] = sink;
+        if (!_host.Post(request)) Finish(request, sink, FinishReason.Abort); // the host stopped meanwhile
         return sink;
     }
 
@@ -76,93 +68,73 @@ public sealed class EngineRunner : IEngineObserver, IDisposable
     public void Abort(StreamSink sink)
     {
         if (sink.FinishReason is not null || !sink.TryCancel()) return;
-        // The engine thread either sees the flag before submitting, or processes this abort after the submit.
-        Engine.Abort(sink.Request.Id);
+        _host.Cancel(sink.Request);
     }
 
-    private void Loop()
+    /// <summary>Stops taking requests and completes when every stream has ended, or after <paramref name="timeout"/> (false).</summary>
+    public async Task<bool> DrainAsync(TimeSpan timeout)
     {
-        while (!_stopping)
-        {
-            try
-            {
-                DrainIncoming();
-                if (Engine.Step()) { _lastWork = _clock.Now; continue; }
-                var until = Engine.NextEventTime;
-                // Keep the dashboard picture fresh after work stops (the engine snapshots at most every SnapshotInterval).
-                if (Engine.Snapshot.Time < _lastWork) until = Math.Min(until, _clock.Now + Engine.SnapshotInterval);
-                _clock.SleepUntil(until);
-            }
-            catch (Exception e)
-            {
-                EngineFaults++;
-                _log.LogError(e, "engine iteration failed; aborting the requests in flight");
-                foreach (var s in _live.Values) s.EngineFault = true;
-                try { Engine.AbortAll(); } catch (Exception e2) { _log.LogError(e2, "abort after engine failure failed"); }
-                FailAll();
-            }
-        }
-        try { Engine.AbortAll(); } catch (Exception e) { _log.LogError(e, "abort at shutdown failed"); }
-        FailAll();
-        while (_incoming.Reader.TryRead(out var s)) Finish(s, FinishReason.Abort);
+        var drained = _host.BeginDrain();
+        if (timeout <= TimeSpan.Zero) return drained.IsCompleted;
+        try { await drained.WaitAsync(timeout); return true; }
+        catch (TimeoutException) { return false; }
     }
 
-    private void DrainIncoming()
+    private void OnFault(Exception e)
     {
-        while (_incoming.Reader.TryRead(out var sink))
-        {
-            if (sink.IsCancelled) { Finish(sink, FinishReason.Abort); continue; }
-            _live[sink.Request.Id] = sink;
-            Engine.Submit(sink.Request);
-        }
+        _log.LogError(e, "engine iteration failed; aborting the requests in flight");
+        // Engine thread: the engine is about to abort every request it holds; their clients get a 500, not a 503.
+        foreach (var (request, sink) in _live)
+            if (request.Accepted) sink.EngineFault = true;
     }
 
-    /// <summary>Completes any sink the engine no longer knows (after a fault).</summary>
-    private void FailAll()
+    private void ReleaseQueueSlot(StreamSink sink)
     {
-        foreach (var s in _live.Values.ToArray()) Finish(s, FinishReason.Abort);
+        if (!sink.Queued) return;
+        sink.Queued = false;
+        Interlocked.Decrement(ref _queued);
     }
 
-    private void Finish(StreamSink sink, FinishReason reason)
+    /// <summary>Ends a sink once: whoever removes it from the live table (engine thread, a refused submit, dispose) ends it.</summary>
+    private void Finish(Request request, StreamSink sink, FinishReason reason)
     {
-        _live.Remove(sink.Request.Id);
-        if (sink.Queued) { sink.Queued = false; Interlocked.Decrement(ref _queued); }
+        if (!_live.TryRemove(request, out _)) return;
+        ReleaseQueueSlot(sink);
         sink.OnFinished(reason);
     }
 
     void IEngineObserver.OnToken(Request request, int token, double time)
     {
-        if (!_live.TryGetValue(request.Id, out var sink)) return;
+        if (!_live.TryGetValue(request, out var sink)) return;
         if (sink.Queued)
         {
-            sink.Queued = false;
-            Interlocked.Decrement(ref _queued);
+            ReleaseQueueSlot(sink);
             _listener?.OnFirstToken(request, time - request.ArrivalTime);
         }
         else _listener?.OnInterToken(time - sink.LastTokenTime);
         sink.LastTokenTime = time;
         _listener?.OnToken(request, time);
         sink.OnToken(token);
-        if (sink.IsCancelled) Engine.Abort(request.Id); // belt and braces: a cancelled stream never keeps running
+    }
+
+    void IEngineObserver.OnStateChanged(Request request, RequestState from)
+    {
+        if (_live.TryGetValue(request, out var sink)) sink.State = request.State;
     }
 
     void IEngineObserver.OnFinished(Request request)
     {
-        if (!_live.TryGetValue(request.Id, out var sink)) return;
+        if (!_live.TryGetValue(request, out var sink)) return;
         _listener?.OnFinished(request);
-        Finish(sink, request.FinishReason ?? FinishReason.Abort);
+        Finish(request, sink, request.FinishReason ?? FinishReason.Abort);
     }
 
     public void Dispose()
     {
-        if (_stopping) return;
-        _stopping = true;
-        _incoming.Writer.TryComplete();
-        _clock.Wake();
-        if (_thread.IsAlive) _thread.Join(TimeSpan.FromSeconds(10));
-        _transfers.Dispose();
-        _executor.Owner?.Dispose();
-        _clock.Dispose();
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _host.Dispose();
+        // Nothing is left in the engine; a sink that somehow missed its end still gets one.
+        foreach (var (request, sink) in _live) Finish(request, sink, FinishReason.Abort);
     }
 }
 

@@ -13,6 +13,8 @@ public sealed class StreamSink
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _cancelled;
     private volatile int _finish = -1;
+    private volatile int _state;
+    private int _generated;
 
     internal StreamSink(Request request) => Request = request;
 
@@ -23,6 +25,10 @@ public sealed class StreamSink
     public bool IsCancelled => Volatile.Read(ref _cancelled) != 0;
     /// <summary>Set once the request has ended (before the token channel completes).</summary>
     public FinishReason? FinishReason => _finish < 0 ? null : (FinishReason)_finish;
+    /// <summary>The request's state as the engine thread last published it (the request itself belongs to that thread).</summary>
+    public RequestState State { get => (RequestState)_state; internal set => _state = (int)value; }
+    /// <summary>Tokens delivered so far.</summary>
+    public int Generated => Volatile.Read(ref _generated);
     /// <summary>True when the engine failed rather than the client or a limit ending it.</summary>
     public bool EngineFault { get; internal set; }
     /// <summary>Engine-thread bookkeeping: counted in the queue until its first token.</summary>
@@ -33,6 +39,7 @@ public sealed class StreamSink
 
     internal void OnToken(int token)
     {
+        Interlocked.Increment(ref _generated);
         _tokens.Writer.TryWrite(token);
         _started.TrySetResult();
     }
