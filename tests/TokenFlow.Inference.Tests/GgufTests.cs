@@ -26,6 +26,17 @@ public sealed class GgufTests : IDisposable
     }
 
     [Fact]
+    public void GgufReachedThroughASymbolicLinkLoads()
+    {
+        var link = Path.Combine(_tmp, "linked.gguf");
+        File.CreateSymbolicLink(link, Path.GetFullPath(StoriesGguf));
+        using var viaLink = LoadedModel.Load(link);
+        using var direct = LoadedModel.Load(StoriesGguf);
+        Assert.Equal(direct.Config, viaLink.Config);
+        Assert.Equal(direct.ComputeLogits([1, 403, 407]), viaLink.ComputeLogits([1, 403, 407]));
+    }
+
+    [Fact]
     public void StoriesGgufGreedyTokensEqualTheBin()
     {
         using var gguf = LoadedModel.Load(StoriesGguf);

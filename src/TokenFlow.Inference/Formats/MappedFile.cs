@@ -14,6 +14,8 @@ public sealed unsafe class MappedFile : IDisposable
         Path = path;
         var info = new FileInfo(path);
         if (!info.Exists) throw new FileNotFoundException($"{path}: file not found", path);
+        // A symbolic link's own length is that of its target's path: measure the file it points to.
+        if (info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is FileInfo target) info = target;
         Length = info.Length;
         if (Length == 0) throw new InvalidDataException($"{path}: file is empty");
         _map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
