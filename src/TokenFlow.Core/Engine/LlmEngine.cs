@@ -169,6 +169,8 @@ public sealed class LlmEngine
         while (_submitted.TryDequeue(out var r))
         {
             r.State = RequestState.Waiting;
+            Counters.SubmittedRequests++;
+            Counters.SubmittedPromptTokens += r.PromptLength;
             SchedulerContext.InsertByArrival(_waiting, r);
         }
         while (_aborts.TryDequeue(out var id))
@@ -201,7 +203,7 @@ public sealed class LlmEngine
     private void Finish(Request r, FinishReason reason)
     {
         Kv.Release(r);
-        _waiting.Remove(r);
+        if (_waiting.Remove(r)) Counters.AbortedWaitingPromptTokens += r.PromptLength;
         _active.Remove(r);
         r.FinishReason = reason;
         r.State = reason == FinishReason.Abort ? RequestState.Aborted : RequestState.Finished;
