@@ -40,7 +40,9 @@ public sealed partial class TokenFlowScheduler(TokenFlowOptions options) : ISche
         var now = ctx.Now;
         _counts = ActiveCounts.Of(ctx);
         var overloaded = _guard.Update(Sample(ctx));
-        _costs = SwitchCosts.Measure(ctx, _counts.PrefillTokens, _guard.ComputeHeadroom);
+        // Compute has headroom for a recompute only when nothing queues for prefill and the load is well inside capacity.
+        var headroom = _guard.ComputeHeadroom && ctx.Waiting.Count == 0;
+        _costs = SwitchCosts.Measure(ctx, _counts.PrefillTokens, headroom);
         _victimsAt = -1;
         AdmitWhatFits(ctx, overloaded);
         var stressed = ctx.Waiting.Count > 0 || AnyPausedCritical(ctx);
@@ -110,7 +112,8 @@ public sealed partial class TokenFlowScheduler(TokenFlowOptions options) : ISche
     {
         // Overloaded, paused streams have first claim on freed memory (first come, first served).
         if (overloaded && _counts.Paused > 0) return;
-        var watermark = ctx.WatermarkBlocks;
+        // Paused streams that would run dry before the next re-plan keep first claim on free memory.
+        var watermark = ctx.WatermarkBlocks + UrgentPausedBlocks(ctx);
         var pending = PendingPrefillBlocks(ctx);
         var resident = _counts.Resident;
         while (ctx.Waiting.Count > 0 && resident < ctx.Options.MaxNumSeqs)
