@@ -106,6 +106,8 @@ internal static class SimulateCommand
         var configs = a.Policies.Select(p => new SimulationConfig { Hardware = hw, Model = model, Policy = p.ToLowerInvariant(), Scheduler = a.Scheduler, KvMemFraction = fraction, Engine = engine,
             Metrics = new MetricsOptions { GoodputTtftSeconds = a.GoodputTtftSeconds, GoodputStallSeconds = a.GoodputStallSeconds } }).ToArray();
         var header = new SimulateHeader(scenario.Name, a.ScenarioPath, hw.Name, model.Name, plan.Count, fraction, sizing, a.Seed ?? scenario.Seed, engine);
+        foreach (var t in scenario.Arrivals.OfType<TraceArrivals>().Where(t => t.MaxContext is not null))
+            AnsiConsole.MarkupLine(Markup.Escape($"trace {t.File}: {t.ClippedRows} of {t.Records.Count} rows clipped to {t.MaxContext} tokens of context"));
         var results = SimulateRunner.RunAll(configs, plan, showProgress: !Console.IsOutputRedirected && plan.Count >= 500);
         SimulateOutput.PrintTable(header, results);
         if (a.JsonPath is { } path) SimulateOutput.WriteJson(path, header, results);
