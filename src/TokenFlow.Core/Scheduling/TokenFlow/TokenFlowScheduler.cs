@@ -222,7 +222,9 @@ public sealed partial class TokenFlowScheduler(TokenFlowOptions options) : ISche
         if (slack < options.CriticalSlack) return false;
         var costs = _costs.IsMeasured ? _costs : SwitchCosts.Measure(ctx, ActiveCounts.Of(ctx).PrefillTokens, true); // tests may ask directly
         var load = costs.Load(ctx.Kv.BlocksFor(r.NumComputed) * ctx.Kv.BytesPerBlock);
-        var required = options.BufferConservativeness * r.Rate * (costs.TailSeconds(ctx, r) + load + options.ReplanInterval);
+        // While the iteration-time estimates are off (the machine just slowed down), demand a deeper buffer.
+        var mu = options.BufferConservativeness * (1 + ctx.Estimates.Uncertainty);
+        var required = mu * r.Rate * (costs.TailSeconds(ctx, r) + load + options.ReplanInterval);
         return r.Reader.Buffer(ctx.Now) >= required;
     }
 
