@@ -40,3 +40,28 @@ public sealed class OverloadTests
         Assert.True(tf.RecomputedTokens <= prompts, $"recomputed {tf.RecomputedTokens} tokens against {prompts} prompt tokens");
     }
 }
+
+/// <summary><c>--max-queue-delay</c> in the simulator: refusals are counted and never served.</summary>
+public sealed class QueueDelayTests
+{
+    [Fact]
+    public void Newcomers_past_the_queue_delay_bound_are_rejected_and_counted()
+    {
+        var plan = new Scenario
+        {
+            Arrivals = [new BurstArrivals(0, 50), new PoissonArrivals(40, 400, Start: 1)],
+            PromptLength = new NormalLength(4000, 500),
+            OutputLength = new NormalLength(50, 10),
+            Rate = RateDistribution.Human(),
+        }.Plan(1);
+        SimulationConfig Config(double? bound) => new() { Hardware = HardwareProfiles.Rtx4090, Model = ModelProfiles.Llama3_8B, Policy = "tokenflow", MaxQueueDelay = bound };
+        var open = Simulator.Run(Config(null), plan);
+        var bounded = Simulator.Run(Config(2), plan);
+        Assert.Equal(0, open.RejectedRequests);
+        Assert.Equal(plan.Count, open.Summary.CompletedRequests);
+        Assert.True(bounded.RejectedRequests > 0, "a prompt backlog far past prefill capacity must trigger refusals");
+        Assert.Equal(plan.Count, bounded.Summary.CompletedRequests + bounded.RejectedRequests);
+        Assert.True(bounded.KvReturnedToFull);
+        Assert.True(bounded.Summary.TtftP99Seconds < open.Summary.TtftP99Seconds);
+    }
+}

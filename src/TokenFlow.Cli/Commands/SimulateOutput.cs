@@ -29,6 +29,8 @@ internal static class SimulateOutput
                 $"{s.CompletedRequests}/{s.Requests}{(r.KvReturnedToFull ? "" : " KV!")}");
         }
         AnsiConsole.Write(table);
+        foreach (var r in results.Where(r => r.RejectedRequests > 0))
+            AnsiConsole.MarkupLine(Markup.Escape($"{r.Policy}: {r.RejectedRequests} of {r.Summary.Requests} requests rejected (estimated queueing delay over --max-queue-delay)"));
         foreach (var r in results.Where(r => !r.KvReturnedToFull))
             AnsiConsole.MarkupLine($"[red]{Markup.Escape(r.Policy)}: the KV pools did not return to full at the end[/]");
     }
@@ -75,6 +77,7 @@ internal static class SimulateOutput
                 ["wall_s"] = N(r.WallSeconds),
                 ["cpu_s"] = N(r.CpuSeconds),
                 ["kv_returned_to_full"] = r.KvReturnedToFull,
+                ["rejected_requests"] = r.RejectedRequests,
             });
         }
         var root = new JsonObject
