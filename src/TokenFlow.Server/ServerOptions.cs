@@ -32,6 +32,8 @@ public sealed record ServerOptions
     public int MaxNumQueuedReqs { get; init; } = 1024;
     /// <summary>A request still waiting after this long gets 503 and is removed; null waits forever.</summary>
     public TimeSpan? QueueTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>Seconds of estimated queueing delay beyond which a newcomer gets 429 with Retry-After; null admits all.</summary>
+    public double? MaxQueueDelay { get; init; }
     /// <summary>Largest request body in bytes (413 above).</summary>
     public long MaxBodyBytes { get; init; } = 4 << 20;
     /// <summary>Compute threads for the CPU executor; null lets it decide.</summary>

@@ -149,6 +149,7 @@ public static class TokenFlowServer
         Check(double.IsFinite(o.DefaultConsumptionRate) && o.DefaultConsumptionRate > 0, "--default-consumption-rate must be a positive number of tokens/s");
         Check(o.MaxNumQueuedReqs >= 0, "--max-num-queued-reqs must not be negative");
         Check(o.QueueTimeout is null || o.QueueTimeout > TimeSpan.Zero, "--queue-timeout must be positive");
+        Check(o.MaxQueueDelay is null || (o.MaxQueueDelay > 0 && double.IsFinite(o.MaxQueueDelay.Value)), "--max-queue-delay must be a positive number of seconds");
         Check(o.MaxBodyBytes > 0, "the body limit must be positive");
         Check(o.Threads is null or > 0, "--threads must be positive");
         Check(o.TransferBandwidth is null or > 0, "--transfer-bandwidth must be positive");

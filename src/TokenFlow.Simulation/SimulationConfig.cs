@@ -19,4 +19,6 @@ public sealed record SimulationConfig
     /// <summary>Overrides the computed device tier size (tests).</summary>
     public int? DeviceBlocksOverride { get; init; }
     public MetricsOptions Metrics { get; init; } = new();
+    /// <summary>Refuse a newcomer whose estimated queueing delay exceeds this many seconds (as serve's --max-queue-delay); null admits all.</summary>
+    public double? MaxQueueDelay { get; init; }
 }

@@ -28,4 +28,6 @@ public sealed record SimulationResult
     /// <summary>True when every block of both tiers was free again at the end and the KV invariants held.</summary>
     public bool KvReturnedToFull { get; init; }
     public required IReadOnlyList<RequestTrace> Traces { get; init; }
+    /// <summary>Requests refused at arrival because their estimated queueing delay exceeded <see cref="SimulationConfig.MaxQueueDelay"/> (they count as not completed).</summary>
+    public int RejectedRequests { get; init; }
 }

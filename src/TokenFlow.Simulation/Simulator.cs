@@ -61,6 +61,7 @@ public static class Simulator
             var transfers = engine.Kv.Transfers;
             var next = 0;
             long steps = 0, idleSpins = 0;
+            var rejected = 0;
             var lastProgress = -1;
             if (plan.Count > 0) clock.SleepUntil(plan[0].ArrivalTime);
             while (next < plan.Count || engine.HasWork || transfers.InFlight > 0)
@@ -68,6 +69,12 @@ public static class Simulator
                 while (next < plan.Count && plan[next].ArrivalTime <= clock.Now)
                 {
                     var p = plan[next];
+                    if (QueueDelay.Exceeds(engine.Counters, engine.Estimates, config.MaxQueueDelay))
+                    {
+                        rejected++;
+                        next++;
+                        continue;
+                    }
                     var r = new Request(p.Id, Prompt(p.PromptLength), p.OutputLength, p.Rate, p.ArrivalTime) { IgnoreEos = true };
                     _index[r] = next;
                     engine.Submit(r);
@@ -127,6 +134,7 @@ public static class Simulator
                 CpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds,
                 KvReturnedToFull = kvFull,
                 Traces = _traces,
+                RejectedRequests = rejected,
             };
         }
 

@@ -58,6 +58,12 @@ public sealed record BurstArrivals(double At, int Count) : ArrivalProcess
 /// </summary>
 public sealed record TraceArrivals(IReadOnlyList<TraceRecord> Records, double Start = 0, double TimeScale = 1) : ArrivalProcess
 {
+    /// <summary>The trace file, when loaded from one.</summary>
+    public string? File { get; init; }
+    /// <summary>The context (prompt + output tokens) rows were clipped to, if any, and how many were.</summary>
+    public int? MaxContext { get; init; }
+    public int ClippedRows { get; init; }
+
     public override IEnumerable<ArrivalEvent> Generate(Random rng)
     {
         if (Records.Count == 0) yield break;

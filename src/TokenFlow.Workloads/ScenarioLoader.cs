@@ -95,14 +95,25 @@ public static class ScenarioLoader
                     return new BurstArrivals(NonNegative(e, "at", at, 0), Count(e, "count", at));
                 case "trace":
                 {
-                    CheckKeys(e, at, ["type", "file", "start", "time_scale", "model", "limit"]);
+                    CheckKeys(e, at, ["type", "file", "start", "time_scale", "model", "limit", "max_context"]);
                     var name = OptString(e, "file", at) ?? Fail<string>($"{at}.file", "missing");
                     var path = Path.IsPathRooted(name) ? name : Path.Combine(baseDir, name);
                     if (!File.Exists(path)) Fail($"{at}.file", $"trace file not found: {path}");
                     var records = TraceReader.Read(path, OptString(e, "model", at));
                     if (e.TryGetProperty("limit", out _)) records = records.OrderBy(x => x.Timestamp).Take(Count(e, "limit", at)).ToArray();
                     if (records.Count == 0) Fail($"{at}.file", $"trace {path} has no usable rows");
-                    return new TraceArrivals(records, NonNegative(e, "start", at, 0), Positive(e, "time_scale", at, 1));
+                    var clipped = 0;
+                    int? maxContext = null;
+                    if (e.TryGetProperty("max_context", out _))
+                    {
+                        maxContext = Count(e, "max_context", at);
+                        if (maxContext < 2) Fail($"{at}.max_context", $"must be at least 2 (got {maxContext})");
+                        (records, clipped) = TraceReader.Clip(records, maxContext.Value);
+                    }
+                    return new TraceArrivals(records, NonNegative(e, "start", at, 0), Positive(e, "time_scale", at, 1))
+                    {
+                        File = path, MaxContext = maxContext, ClippedRows = clipped,
+                    };
                 }
                 default:
                     return Fail<ArrivalProcess>($"{at}.type", $"unknown arrival process '{type}' (expected poisson, gamma, burst or trace)");

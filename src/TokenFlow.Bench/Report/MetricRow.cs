@@ -25,6 +25,7 @@ public sealed record MetricRow(string Section, string Name, string Unit, Func<Be
         new("design §3", "stall P99", "s", r => r.Summary.StallP99Seconds, false),
         new("design §3", "stall > 1 s", "%", r => r.Summary.StallOver1sShare * 100, false, "0.#"),
         new("design §3", "QoS", "", r => r.Summary.Qos, true, "0.##"),
+        new("design §3", "streaming goodput", "%", r => r.Summary.StreamingGoodput * 100, true, "0.#"),
         new("design §3", "makespan", "s", r => r.Summary.MakespanSeconds, false, "0.##"),
         new("vLLM", "duration", "s", r => r.Vllm.Duration, false, "0.##"),
         new("vLLM", "request throughput", "req/s", r => r.Vllm.RequestThroughput, true),

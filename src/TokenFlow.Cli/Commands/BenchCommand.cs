@@ -45,12 +45,14 @@ internal static class BenchCommand
         var temperature = new Option<double?>("--temperature") { Description = "Sampling temperature to send (default: the server's)" };
         var tokensPerWord = new Option<double?>("--tokens-per-word") { Description = "Skip prompt calibration: assume this many tokens per prompt word" };
         var fullFraction = new Option<double>("--effective-full") { Description = "Effective throughput: tokens weigh 1 up to this buffer fraction of L (design §3)", DefaultValueFactory = _ => 0.1 };
+        var goodTtft = new Option<double>("--streaming-goodput-ttft") { Description = "Streaming goodput: most TTFT (s) of a good request (design §3)", DefaultValueFactory = _ => 2 };
+        var goodStall = new Option<double>("--streaming-goodput-stall") { Description = "Streaming goodput: most total stall (s) of a good request", DefaultValueFactory = _ => 1 };
         var zeroFraction = new Option<double>("--effective-zero") { Description = "Effective throughput: tokens weigh 0 from this buffer fraction of L", DefaultValueFactory = _ => 0.2 };
         var noLive = new Option<bool>("--no-live") { Description = "No live progress display, even on a terminal" };
 
         var cmd = new Command("bench", "Load-generate against any OpenAI-compatible server and measure TTFT, stalls, effective throughput and vLLM's metrics");
         foreach (var o in new Option[] { url, scenario, model, duration, json, report, apiKey, seed, dataset, endpoint, numPrompts, requestRate, burstiness, maxConcurrency,
-                     inputLen, outputLen, rangeRatio, goodput, rate, label, timeout, noExt, noRate, temperature, tokensPerWord, fullFraction, zeroFraction, noLive })
+                     inputLen, outputLen, rangeRatio, goodput, rate, label, timeout, noExt, noRate, temperature, tokensPerWord, fullFraction, zeroFraction, goodTtft, goodStall, noLive })
             cmd.Options.Add(o);
         cmd.SetAction((parse, ct) => CliErrors.Guard(async () =>
         {
@@ -87,7 +89,7 @@ internal static class BenchCommand
                     MaxConcurrency = parse.GetValue(maxConcurrency),
                     DatasetPath = parse.GetValue(dataset),
                     Goodput = GoodputSlo.Parse(parse.GetValue(goodput)),
-                    Metrics = Metrics(parse.GetValue(fullFraction), parse.GetValue(zeroFraction)),
+                    Metrics = Metrics(parse.GetValue(fullFraction), parse.GetValue(zeroFraction), parse.GetValue(goodTtft), parse.GetValue(goodStall)),
                     TokensPerWord = parse.GetValue(tokensPerWord),
                     Label = parse.GetValue(label),
                 };
@@ -196,10 +198,12 @@ internal static class BenchCommand
         return cmd;
     }
 
-    private static MetricsOptions Metrics(double full, double zero)
+    private static MetricsOptions Metrics(double full, double zero, double goodTtft, double goodStall)
     {
         if (!(full >= 0 && zero > full)) throw new CliException($"--effective-full and --effective-zero must satisfy 0 ≤ full < zero (got {full}, {zero})");
-        return new MetricsOptions { FullWeightBufferFraction = full, ZeroWeightBufferFraction = zero };
+        if (!(goodTtft >= 0) || double.IsInfinity(goodTtft)) throw new CliException($"--streaming-goodput-ttft: must be a non-negative number (got {goodTtft})");
+        if (!(goodStall >= 0) || double.IsInfinity(goodStall)) throw new CliException($"--streaming-goodput-stall: must be a non-negative number (got {goodStall})");
+        return new MetricsOptions { FullWeightBufferFraction = full, ZeroWeightBufferFraction = zero, GoodputTtftSeconds = goodTtft, GoodputStallSeconds = goodStall };
     }
 
     private static double? ParseRate(string? s)

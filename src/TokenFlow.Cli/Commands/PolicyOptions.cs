@@ -17,13 +17,17 @@ internal sealed class PolicyOptions
     private readonly Option<double> _s0 = new("--slack-scale") { Description = "tokenflow: s₀ (s) of φ(s) = exp(−s/s₀)", DefaultValueFactory = _ => T.SlackScale };
     private readonly Option<double> _headroom = new("--capacity-headroom") { Description = "tokenflow: share of measured decode capacity the guard lets readers claim", DefaultValueFactory = _ => T.CapacityHeadroom };
     private readonly Option<double> _highWater = new("--overload-high-water") { Description = "tokenflow: when overloaded, slack (s) above which a stream yields to a starving one", DefaultValueFactory = _ => T.OverloadHighWaterSlack };
+    private readonly Option<double> _horizon = new("--backlog-horizon") { Description = "tokenflow: seconds within which the prefill backlog must clear before the guard calls it overload", DefaultValueFactory = _ => T.BacklogHorizon };
+    private readonly Option<double> _window = new("--prompt-rate-window") { Description = "tokenflow: window (s) of the prompt-token arrival rate's moving average", DefaultValueFactory = _ => T.PromptRateWindow };
+    private readonly Option<double> _exit = new("--overload-exit") { Description = "tokenflow: overload ends once both loads stay below this fraction of capacity ...", DefaultValueFactory = _ => T.OverloadExitLoad };
+    private readonly Option<double> _dwell = new("--overload-dwell") { Description = "tokenflow: ... for this many seconds", DefaultValueFactory = _ => T.OverloadDwell };
     private readonly Option<bool> _noLocalSearch = new("--no-local-search") { Description = "tokenflow: skip the local-search pass after greedy selection" };
     private readonly Option<bool> _noGuard = new("--no-schedulability-guard") { Description = "tokenflow: never fall back to FCFS when readers outrun capacity" };
     private readonly Option<double> _andes = new("--andes-interval") { Description = "andes: decision interval, seconds", DefaultValueFactory = _ => A.Interval };
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { _replan, _critical, _mu, _decay, _gamma, _s0, _headroom, _highWater, _noLocalSearch, _noGuard, _andes })
+        foreach (var o in new Option[] { _replan, _critical, _mu, _decay, _gamma, _s0, _headroom, _highWater, _horizon, _window, _exit, _dwell, _noLocalSearch, _noGuard, _andes })
             command.Options.Add(o);
     }
 
@@ -39,6 +43,10 @@ internal sealed class PolicyOptions
         if (mu < 1) throw new CliException($"{_mu.Name} must be at least 1 (got {mu})");
         var decay = parse.GetValue(_decay);
         if (!(decay >= 0 && decay <= 1)) throw new CliException($"{_decay.Name} must be between 0 and 1 (got {decay})");
+        var exit = Positive(_exit);
+        if (exit > 1) throw new CliException($"{_exit.Name} must be at most 1 (got {exit})");
+        var dwell = parse.GetValue(_dwell);
+        if (!double.IsFinite(dwell) || dwell < 0) throw new CliException($"{_dwell.Name} must be a non-negative number (got {dwell})");
         return new SchedulerOptions
         {
             TokenFlow = new TokenFlowOptions
@@ -51,6 +59,10 @@ internal sealed class PolicyOptions
                 SlackScale = Positive(_s0),
                 CapacityHeadroom = Positive(_headroom),
                 OverloadHighWaterSlack = Positive(_highWater),
+                BacklogHorizon = Positive(_horizon),
+                PromptRateWindow = Positive(_window),
+                OverloadExitLoad = exit,
+                OverloadDwell = dwell,
                 LocalSearch = !parse.GetValue(_noLocalSearch),
                 SchedulabilityGuard = !parse.GetValue(_noGuard),
             },

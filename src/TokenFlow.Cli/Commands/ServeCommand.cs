@@ -27,6 +27,7 @@ internal static class ServeCommand
         var rate = new Option<double>("--default-consumption-rate") { Description = "Tokens/s assumed for clients that declare no consumption_rate.", DefaultValueFactory = _ => d.DefaultConsumptionRate };
         var apiKey = new Option<string?>("--api-key") { Description = "Require 'Authorization: Bearer KEY' on /v1/* (default: $TOKENFLOW_API_KEY, else none)." };
         var queued = new Option<int>("--max-num-queued-reqs") { Description = "Waiting requests beyond which new ones get 429.", DefaultValueFactory = _ => d.MaxNumQueuedReqs };
+        var maxDelay = new Option<double?>("--max-queue-delay") { Description = "Answer 429 with Retry-After when a newcomer's estimated queueing delay exceeds this many seconds (default: off)." };
         var timeout = new Option<double>("--queue-timeout") { Description = "Seconds a request may wait before it gets 503 (0: forever).", DefaultValueFactory = _ => d.QueueTimeout?.TotalSeconds ?? 0 };
         var threads = new Option<int?>("--threads") { Description = "Compute threads for the CPU executor." };
         var bandwidth = new Option<double?>("--transfer-bandwidth") { Description = "Cap host<->device KV copies at this many bytes/s (emulates PCIe)." };
@@ -35,7 +36,7 @@ internal static class ServeCommand
         var shutdownTimeout = new Option<double>("--shutdown-timeout") { Description = "On SIGTERM or Ctrl+C, seconds open streams may run to their end before the rest are aborted.", DefaultValueFactory = _ => d.ShutdownTimeout.TotalSeconds };
 
         var cmd = new Command("serve", "Serve a model over an OpenAI-compatible HTTP API, with metrics and a live dashboard.");
-        foreach (var o in new Option[] { model, tokenizer, chatTemplate, host, port, name, policy, device, hostBlocks, blockSize, maxSeqs, maxTokens, chunked, rate, apiKey, queued, timeout, threads, bandwidth, maxBody, logRequests, shutdownTimeout })
+        foreach (var o in new Option[] { model, tokenizer, chatTemplate, host, port, name, policy, device, hostBlocks, blockSize, maxSeqs, maxTokens, chunked, rate, apiKey, queued, maxDelay, timeout, threads, bandwidth, maxBody, logRequests, shutdownTimeout })
             cmd.Options.Add(o);
         var policyOptions = new PolicyOptions();
         policyOptions.AddTo(cmd);
@@ -68,6 +69,7 @@ internal static class ServeCommand
                 ApiKey = parse.GetValue(apiKey) ?? NullIfEmpty(Environment.GetEnvironmentVariable("TOKENFLOW_API_KEY")),
                 MaxNumQueuedReqs = parse.GetValue(queued),
                 QueueTimeout = q == 0 ? null : TimeSpan.FromSeconds(q),
+                MaxQueueDelay = parse.GetValue(maxDelay),
                 Threads = parse.GetValue(threads),
                 TransferBandwidth = parse.GetValue(bandwidth),
                 MaxBodyBytes = parse.GetValue(maxBody),

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Spectre.Console;
 using TokenFlow.Core.Engine;
+using TokenFlow.Core.Metrics;
 using TokenFlow.Core.Scheduling;
 using TokenFlow.Simulation;
 using TokenFlow.Workloads;
@@ -26,9 +27,12 @@ internal static class SimulateCommand
         var chunked = new Option<bool>("--chunked-prefill") { Description = "FCFS flavour: chunked prefill under the token budget (default: prefill-first, unchunked)" };
         var maxSeqs = new Option<int?>("--max-num-seqs") { Description = "Most sequences per iteration (default 256)" };
         var maxTokens = new Option<int?>("--max-batched-tokens") { Description = "Token budget per iteration (default 8192)" };
+        var maxDelay = new Option<double?>("--max-queue-delay") { Description = "Refuse (count as rejected) a newcomer whose estimated queueing delay exceeds this many seconds, as serve does (default: off)" };
+        var goodTtft = new Option<double>("--goodput-ttft") { Description = "Streaming goodput: most TTFT (s) of a good request", DefaultValueFactory = _ => new MetricsOptions().GoodputTtftSeconds };
+        var goodStall = new Option<double>("--goodput-stall") { Description = "Streaming goodput: most total stall (s) of a good request", DefaultValueFactory = _ => new MetricsOptions().GoodputStallSeconds };
 
         var cmd = new Command("simulate", "Simulate a scenario on a modelled GPU under one or more scheduling policies");
-        foreach (var o in new Option[] { scenario, hardware, model, policy, seed, fraction, json, noWriteThrough, noOffload, noPartial, noOverlap, chunked, maxSeqs, maxTokens })
+        foreach (var o in new Option[] { scenario, hardware, model, policy, seed, fraction, json, noWriteThrough, noOffload, noPartial, noOverlap, chunked, maxSeqs, maxTokens, goodTtft, goodStall, maxDelay })
             cmd.Options.Add(o);
         var policyOptions = new PolicyOptions();
         policyOptions.AddTo(cmd);
@@ -51,6 +55,9 @@ internal static class SimulateCommand
                 MaxNumSeqs = parse.GetValue(maxSeqs),
                 MaxBatchedTokens = parse.GetValue(maxTokens),
                 Scheduler = policyOptions.Read(parse),
+                GoodputTtftSeconds = parse.GetValue(goodTtft),
+                GoodputStallSeconds = parse.GetValue(goodStall),
+                MaxQueueDelay = parse.GetValue(maxDelay),
             };
             return Run(args);
         }));
@@ -74,6 +81,9 @@ internal static class SimulateCommand
         var fraction = a.KvMemFraction ?? scenario.KvMemFraction ?? KvSizing.DefaultMemFraction;
         if (!(fraction > 0 && fraction <= 1)) throw new CliException($"--kv-mem-fraction: must be in (0, 1] (got {fraction})");
         if (a.MaxNumSeqs is < 1) throw new CliException($"--max-num-seqs: must be ≥ 1 (got {a.MaxNumSeqs})");
+        if (!(a.GoodputTtftSeconds >= 0) || double.IsInfinity(a.GoodputTtftSeconds)) throw new CliException($"--goodput-ttft: must be a non-negative number (got {a.GoodputTtftSeconds})");
+        if (!(a.GoodputStallSeconds >= 0) || double.IsInfinity(a.GoodputStallSeconds)) throw new CliException($"--goodput-stall: must be a non-negative number (got {a.GoodputStallSeconds})");
+        if (a.MaxQueueDelay is { } mqd && !(mqd > 0 && double.IsFinite(mqd))) throw new CliException($"--max-queue-delay: must be a positive number of seconds (got {mqd})");
         if (a.MaxBatchedTokens is < 1) throw new CliException($"--max-batched-tokens: must be ≥ 1 (got {a.MaxBatchedTokens})");
 
         var defaults = new EngineOptions();
@@ -96,8 +106,11 @@ internal static class SimulateCommand
         try { sizing = KvSizing.For(hw, model, fraction, engine.Kv.BlockSize, engine.MaxBatchedTokens, engine.MaxNumSeqs); }
         catch (ArgumentException e) { throw new CliException($"--model: {e.Message}"); }
 
-        var configs = a.Policies.Select(p => new SimulationConfig { Hardware = hw, Model = model, Policy = p.ToLowerInvariant(), Scheduler = a.Scheduler, KvMemFraction = fraction, Engine = engine }).ToArray();
+        var configs = a.Policies.Select(p => new SimulationConfig { Hardware = hw, Model = model, Policy = p.ToLowerInvariant(), Scheduler = a.Scheduler, KvMemFraction = fraction, Engine = engine,
+            Metrics = new MetricsOptions { GoodputTtftSeconds = a.GoodputTtftSeconds, GoodputStallSeconds = a.GoodputStallSeconds }, MaxQueueDelay = a.MaxQueueDelay }).ToArray();
         var header = new SimulateHeader(scenario.Name, a.ScenarioPath, hw.Name, model.Name, plan.Count, fraction, sizing, a.Seed ?? scenario.Seed, engine);
+        foreach (var t in scenario.Arrivals.OfType<TraceArrivals>().Where(t => t.MaxContext is not null))
+            AnsiConsole.MarkupLine(Markup.Escape($"trace {t.File}: {t.ClippedRows} of {t.Records.Count} rows clipped to {t.MaxContext} tokens of context"));
         var results = SimulateRunner.RunAll(configs, plan, showProgress: !Console.IsOutputRedirected && plan.Count >= 500);
         SimulateOutput.PrintTable(header, results);
         if (a.JsonPath is { } path) SimulateOutput.WriteJson(path, header, results);
@@ -114,6 +127,9 @@ internal sealed record SimulateArgs
     public required string[] Policies { get; init; }
     public int? Seed { get; init; }
     public double? KvMemFraction { get; init; }
+    public double GoodputTtftSeconds { get; init; } = 2;
+    public double GoodputStallSeconds { get; init; } = 1;
+    public double? MaxQueueDelay { get; init; }
     public string? JsonPath { get; init; }
     public bool WriteThrough { get; init; } = true;
     public bool Offload { get; init; } = true;

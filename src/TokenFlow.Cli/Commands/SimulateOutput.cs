@@ -18,17 +18,19 @@ internal static class SimulateOutput
             $"({h.Kv.DeviceTokens:N0} tokens, {h.Kv.DeviceBlocks * h.Kv.BlockBytes / 1e9:0.0} GB at fraction {h.KvMemFraction}) | " +
             $"{(h.Engine.ChunkedPrefill ? "chunked prefill" : "prefill-first")}{Ablations(h)}"));
         var table = new Table().Border(TableBorder.Rounded);
-        foreach (var c in new[] { "policy", "eff tok/s", "tok/s", "TTFT P50", "TTFT P99", "TBT P99", "stall mean", "stall P99", "preempt swap/rec", "to host", "to device", "makespan s", "done" })
+        foreach (var c in new[] { "policy", "eff tok/s", "tok/s", "TTFT P50", "TTFT P99", "TBT P99", "stall mean", "stall P99", "goodput", "QoS", "preempt swap/rec", "to host", "to device", "makespan s", "done" })
             table.AddColumn(new TableColumn(c).RightAligned());
         foreach (var r in results)
         {
             var s = r.Summary;
             table.AddRow(r.Policy, F(s.EffectiveThroughputTps, "0.0"), F(s.TokenThroughputTps, "0.0"), F(s.TtftP50Seconds, "0.000"), F(s.TtftP99Seconds, "0.000"),
-                F(s.TbtP99Seconds, "0.0000"), F(s.StallMeanSeconds, "0.000"), F(s.StallP99Seconds, "0.000"),
+                F(s.TbtP99Seconds, "0.0000"), F(s.StallMeanSeconds, "0.000"), F(s.StallP99Seconds, "0.000"), F(s.StreamingGoodput, "0.000"), F(s.Qos, "0.0"),
                 $"{r.SwapPreemptions}/{r.RecomputePreemptions}", Bytes(r.BytesToHost), Bytes(r.BytesToDevice), F(s.MakespanSeconds, "0.0"),
                 $"{s.CompletedRequests}/{s.Requests}{(r.KvReturnedToFull ? "" : " KV!")}");
         }
         AnsiConsole.Write(table);
+        foreach (var r in results.Where(r => r.RejectedRequests > 0))
+            AnsiConsole.MarkupLine(Markup.Escape($"{r.Policy}: {r.RejectedRequests} of {r.Summary.Requests} requests rejected (estimated queueing delay over --max-queue-delay)"));
         foreach (var r in results.Where(r => !r.KvReturnedToFull))
             AnsiConsole.MarkupLine($"[red]{Markup.Escape(r.Policy)}: the KV pools did not return to full at the end[/]");
     }
@@ -59,6 +61,7 @@ internal static class SimulateOutput
                 ["stall_over_1s_share"] = N(s.StallOver1sShare),
                 ["consumed_throughput_tps"] = N(s.ConsumedThroughputTps),
                 ["qos"] = N(s.Qos),
+                ["streaming_goodput"] = N(s.StreamingGoodput),
                 ["makespan_s"] = N(s.MakespanSeconds),
                 ["requests"] = s.Requests,
                 ["completed_requests"] = s.CompletedRequests,
@@ -74,6 +77,7 @@ internal static class SimulateOutput
                 ["wall_s"] = N(r.WallSeconds),
                 ["cpu_s"] = N(r.CpuSeconds),
                 ["kv_returned_to_full"] = r.KvReturnedToFull,
+                ["rejected_requests"] = r.RejectedRequests,
             });
         }
         var root = new JsonObject

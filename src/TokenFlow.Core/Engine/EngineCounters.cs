@@ -17,4 +17,11 @@ public sealed class EngineCounters
     /// <summary>Prompt plus output tokens of requests that finished normally (their final KV footprint).</summary>
     public long FinishedContextTokens { get; set; }
     public double BusySeconds { get; set; }
+    /// <summary>Prompt tokens of every request submitted, admitted from the queue, and aborted while still queued (the guard's prefill backlog).</summary>
+    public long SubmittedPromptTokens { get; set; }
+    public long SubmittedRequests { get; set; }
+    public long AdmittedPromptTokens { get; set; }
+    public long AbortedWaitingPromptTokens { get; set; }
+    /// <summary>Prompt tokens waiting in the queue, not yet admitted.</summary>
+    public long WaitingPromptTokens => SubmittedPromptTokens - AdmittedPromptTokens - AbortedWaitingPromptTokens;
 }

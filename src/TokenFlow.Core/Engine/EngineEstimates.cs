@@ -3,13 +3,19 @@ using TokenFlow.Core.Execution;
 namespace TokenFlow.Core.Engine;
 
 /// <summary>
-/// Online model of iteration time, t ≈ a + b·(decode sequences) + c·(prefill tokens), fitted by
+/// Online model of iteration time, t ≈ s·(a + b·(decode sequences) + c·(prefill tokens)), fitted by
 /// recursive least squares with forgetting. The schedulers read decode capacity and per-token
 /// prefill cost from it; the write-through sizes its chunks by the predicted iteration time.
+/// The fit forgets over a few hundred iterations, too slowly for a machine that suddenly slows
+/// down (a neighbour on the CPU, thermal limits), so a fast scale s (the recent ratio of measured
+/// to fitted time) follows such a change within a few iterations, and <see cref="Uncertainty"/>
+/// (the recent relative error) tells the policy to switch more conservatively meanwhile.
 /// </summary>
 public sealed class EngineEstimates
 {
     private const double Forget = 0.995;
+    /// <summary>Weight of the newest iteration in the fast scale and the uncertainty (about 5 iterations of memory).</summary>
+    private const double Fast = 0.2;
     private readonly double[] _w;
     private readonly double[,] _p = new double[3, 3];
 
@@ -22,9 +28,14 @@ public sealed class EngineEstimates
     public int Samples { get; private set; }
     public double LastIterationSeconds { get; private set; }
 
-    public double Base => Math.Max(_w[0], 1e-6);
-    public double PerDecode => Math.Max(_w[1], 0);
-    public double PerPrefillToken => Math.Max(_w[2], 1e-9);
+    /// <summary>Recent measured / fitted iteration time (1 when the fit is current).</summary>
+    public double Scale { get; private set; } = 1;
+    /// <summary>Recent mean relative error of the prediction, 0 when it is exact.</summary>
+    public double Uncertainty { get; private set; }
+
+    public double Base => Scale * Math.Max(_w[0], 1e-6);
+    public double PerDecode => Scale * Math.Max(_w[1], 0);
+    public double PerPrefillToken => Scale * Math.Max(_w[2], 1e-9);
 
     public double Predict(int decodeSeqs, int prefillTokens) => Base + PerDecode * decodeSeqs + PerPrefillToken * prefillTokens;
 
@@ -50,6 +61,19 @@ public sealed class EngineEstimates
     {
         LastIterationSeconds = seconds;
         Samples++;
+        var fitted = Math.Max(_w[0], 1e-6) + Math.Max(_w[1], 0) * decodeSeqs + Math.Max(_w[2], 1e-9) * prefillTokens;
+        if (seconds > 0 && Samples > 1)
+        {
+            var predicted = Scale * fitted;
+            Uncertainty += Fast * (Math.Min(1, Math.Abs(seconds - predicted) / predicted) - Uncertainty);
+            Scale += Fast * (Math.Clamp(seconds / fitted, 0.1, 10) - Scale);
+            if (Math.Abs(Scale - 1) > 0.1)
+            {
+                // A lasting change of speed: fold it into the fit, so the fit starts from there.
+                for (var i = 0; i < 3; i++) _w[i] *= Scale;
+                Scale = 1;
+            }
+        }
         Span<double> x = [1, decodeSeqs, prefillTokens];
         Span<double> px = stackalloc double[3];
         for (var i = 0; i < 3; i++) { px[i] = 0; for (var j = 0; j < 3; j++) px[i] += _p[i, j] * x[j]; }

@@ -68,6 +68,8 @@ public sealed class LlmEngine
         if (request.Accepted || request.State != RequestState.Waiting) throw new InvalidOperationException($"{request} was already submitted");
         request.Accepted = true;
         request.Observer = _observer;
+        Counters.SubmittedRequests++;
+        Counters.SubmittedPromptTokens += request.PromptLength;
         SchedulerContext.InsertByArrival(_waiting, request);
     }
 
@@ -197,7 +199,7 @@ public sealed class LlmEngine
     private void Finish(Request r, FinishReason reason)
     {
         Kv.Release(r);
-        _waiting.Remove(r);
+        if (_waiting.Remove(r)) Counters.AbortedWaitingPromptTokens += r.PromptLength;
         _active.Remove(r);
         r.FinishReason = reason;
         r.FinishTime = _clock.Now;

@@ -41,6 +41,7 @@ public static class MetricsCalculator
             StallP99Seconds = Percentiles.Of(stalls, 99),
             StallOver1sShare = stalls.Count(s => s > 1) / (double)stalls.Length,
             Qos = qos,
+            StreamingGoodput = per.Count(p => p.Tokens > 0 && p.Ttft <= options.GoodputTtftSeconds && p.StallSeconds <= options.GoodputStallSeconds) / (double)traces.Count,
         };
     }
 }

@@ -10,6 +10,10 @@ public sealed record MetricsOptions
     /// <summary>QoS weights λ (TTFT) and μ (rebuffering), the paper's Eq. 2.</summary>
     public double QosTtftWeight { get; init; } = 1;
     public double QosStallWeight { get; init; } = 1;
+    /// <summary>Streaming goodput counts a request whose TTFT is at most this (seconds) ...</summary>
+    public double GoodputTtftSeconds { get; init; } = 2;
+    /// <summary>... and whose reader stalled at most this long in total (seconds).</summary>
+    public double GoodputStallSeconds { get; init; } = 1;
     /// <summary>Window for consumed throughput; null means the makespan.</summary>
     public (double Start, double End)? ConsumedWindow { get; init; }
 }

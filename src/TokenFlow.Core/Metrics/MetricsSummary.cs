@@ -21,4 +21,6 @@ public sealed record MetricsSummary
     /// <summary>Share of requests whose reader stalled more than 1 s in total.</summary>
     public double StallOver1sShare { get; init; }
     public double Qos { get; init; }
+    /// <summary>Streaming goodput: share of all requests with TTFT and total stall within the thresholds of <see cref="MetricsOptions"/> (a request never served fails).</summary>
+    public double StreamingGoodput { get; init; }
 }

@@ -47,6 +47,7 @@ public sealed class SchedulerContext
     {
         if (r.State != RequestState.Waiting) throw new InvalidOperationException($"cannot admit {r}");
         WaitingList.Remove(r);
+        Counters.AdmittedPromptTokens += r.PromptLength;
         r.MoveTo(RequestState.Prefilling);
         InsertByArrival(ActiveList, r);
     }

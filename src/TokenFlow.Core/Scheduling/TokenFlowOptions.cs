@@ -23,6 +23,14 @@ public sealed record TokenFlowOptions
     public double CapacityHeadroom { get; init; } = 1.0;
     /// <summary>Overloaded, a running stream gives its place to a starving one only above this slack (seconds).</summary>
     public double OverloadHighWaterSlack { get; init; } = 15.0;
+    /// <summary>Seconds within which the prefill backlog must clear; beyond that the guard counts it as overload.</summary>
+    public double BacklogHorizon { get; init; } = 15.0;
+    /// <summary>Window (seconds) of the moving average of the prompt-token arrival rate.</summary>
+    public double PromptRateWindow { get; init; } = 60.0;
+    /// <summary>Overload ends only once both loads stay below this fraction of capacity ...</summary>
+    public double OverloadExitLoad { get; init; } = 0.8;
+    /// <summary>... for this many seconds (hysteresis).</summary>
+    public double OverloadDwell { get; init; } = 10.0;
 }
 
 /// <summary>Constants of the <c>andes</c> baseline.</summary>

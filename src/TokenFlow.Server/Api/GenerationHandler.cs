@@ -22,6 +22,7 @@ public static class GenerationHandler
         finally { root.Dispose(); }
 
         var runner = state.Runner;
+        QueueDelayAdmission.Check(state);
         if (!runner.TryReserveQueueSlot(state.Options.MaxNumQueuedReqs))
             throw new ApiException(429, $"The server is busy: {state.Options.MaxNumQueuedReqs} requests are already waiting. Retry later.", "rate_limit_error", null, "rate_limit_exceeded") { RetryAfter = 1 };
 
