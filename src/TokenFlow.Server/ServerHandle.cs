@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
 using TokenFlow.Core.Engine;
 using TokenFlow.Server.Engine;
 
@@ -10,9 +11,12 @@ public sealed class ServerHandle : IAsyncDisposable
     private readonly WebApplication _app;
     private int _stopped;
 
-    internal ServerHandle(WebApplication app, ServerState state, string url)
+    private readonly IDisposable? _stats;
+
+    internal ServerHandle(WebApplication app, ServerState state, string url, IDisposable? stats = null)
     {
         _app = app;
+        _stats = stats;
         State = state;
         Url = url;
     }
@@ -32,10 +36,13 @@ public sealed class ServerHandle : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _stopped, 1) != 0) return;
+        _stats?.Dispose();
+        var started = System.Diagnostics.Stopwatch.StartNew();
         // The engine stops first, so open streams end (and their handlers return) before Kestrel drains.
         State.Runner.Dispose();
         try { await _app.StopAsync(new CancellationTokenSource(TimeSpan.FromSeconds(5)).Token); }
         catch (OperationCanceledException) { }
+        State.Log.LogInformation("shut down in {Seconds:0.00} s", started.Elapsed.TotalSeconds);
         await _app.DisposeAsync();
         State.Model.Dispose();
     }

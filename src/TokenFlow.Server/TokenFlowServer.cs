@@ -10,6 +10,7 @@ using TokenFlow.Core.Kv;
 using TokenFlow.Core.Scheduling;
 using TokenFlow.Server.Api;
 using TokenFlow.Server.Dashboard;
+using TokenFlow.Server.Logging;
 using TokenFlow.Server.Engine;
 using TokenFlow.Server.Metrics;
 using TokenFlow.Server.Model;
@@ -38,7 +39,7 @@ public static class TokenFlowServer
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Production", ApplicationName = typeof(TokenFlowServer).Assembly.GetName().Name });
         builder.Logging.ClearProviders();
         if (loggers is not null) builder.Services.AddSingleton(loggers);
-        else builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+        else ServerLogging.Configure(builder.Logging, options);
         builder.WebHost.UseKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = options.MaxBodyBytes;
@@ -49,10 +50,13 @@ public static class TokenFlowServer
         });
 
         var app = builder.Build();
-        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("TokenFlow.Server");
-        var state = CreateState(options, model, log);
+        var factory = app.Services.GetRequiredService<ILoggerFactory>();
+        var log = factory.CreateLogger("TokenFlow.Server");
+        var state = CreateState(options, model, log, factory.CreateLogger(ServerLogging.RequestCategory));
         state.Runner.Start();
 
+        app.Use((http, next) => HttpMetrics.Middleware(http, next, state.Metrics));
+        if (options.AllowedOrigins.Count > 0) app.Use((http, next) => Cors.Middleware(http, next, options.AllowedOrigins));
         app.Use((http, next) => ErrorHandling.Middleware(http, next, log));
         app.Use(ErrorHandling.ApiKey(options.ApiKey));
         app.MapPost("/v1/completions", (HttpContext http) => GenerationHandler.HandleAsync(http, state, chat: false));
@@ -76,7 +80,11 @@ public static class TokenFlowServer
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
         var url = (addresses?.FirstOrDefault() ?? $"http://{options.Host}:{options.Port}").TrimEnd('/');
         url = url.Replace("://[::]", "://localhost").Replace("://0.0.0.0", "://localhost");
-        return new ServerHandle(app, state, url);
+        var kv = state.Runner.Engine.Kv;
+        log.LogInformation("serving {Model} on {Url}: policy {Policy}, KV {Device} device + {Host} host blocks of {BlockSize} tokens, context {Context}",
+            state.ModelName, url, options.Policy, kv.Device.Total, kv.Host.Total, kv.BlockSize, model.ContextLength);
+        var stats = options.StatsInterval > 0 ? new StatsLogger(state, factory.CreateLogger(ServerLogging.StatsCategory), TimeSpan.FromSeconds(options.StatsInterval)) : null;
+        return new ServerHandle(app, state, url, stats);
     }
 
     /// <summary>Loads --model / TOKENFLOW_MODEL / stories260K, or the synthetic model with a warning.</summary>
@@ -92,7 +100,7 @@ public static class TokenFlowServer
         return LoadedModelHost.Load(choice.ModelPath, choice.TokenizerPath);
     }
 
-    internal static ServerState CreateState(ServerOptions options, IModelHost model, ILogger log)
+    internal static ServerState CreateState(ServerOptions options, IModelHost model, ILogger log, ILogger? requestLog = null)
     {
         var blockBytes = Math.Max(1, model.KvBytesPerToken * options.BlockSize);
         var device = options.DeviceKvBlocks ?? (int)Math.Clamp(DefaultDeviceKvBytes / blockBytes, 64, 65536);
@@ -100,7 +108,8 @@ public static class TokenFlowServer
         var executor = model.CreateExecutor(device, host, options.BlockSize, options.Threads);
         var engineOptions = EngineOptionsFor(options, device, host);
         var name = options.ServedModelName ?? model.Name;
-        var metrics = new ServerMetrics(name);
+        var metrics = new ServerMetrics(name, model.ContextLength, options.MaxBatchedTokens);
+        metrics.SetCacheConfig(options.BlockSize, device, host, options.Policy);
         var history = new DashboardHistory();
         var runner = new EngineRunner(engineOptions, executor, SchedulerFactory.Create(options.Policy, options.Scheduler), options.TransferBandwidth, new RunnerListeners(metrics, history), log);
         metrics.Attach(() => runner.Engine.Snapshot);
@@ -120,6 +129,8 @@ public static class TokenFlowServer
             History = history,
             Log = log,
             SpecialTokens = [.. special],
+            EosTokenId = executor.Executor.EosTokenId,
+            RequestLog = requestLog ?? log,
         };
     }
 
@@ -143,7 +154,8 @@ public static class TokenFlowServer
         Check(o.BlockSize > 0, "--block-size must be positive");
         Check(o.MaxNumSeqs > 0, "--max-num-seqs must be positive");
         Check(o.MaxBatchedTokens > 0, "--max-batched-tokens must be positive");
-        Check(double.IsFinite(o.DefaultConsumptionRate) && o.DefaultConsumptionRate > 0, "--default-consumption-rate must be a positive number of tokens/s");
+        Check(double.IsFinite(o.DefaultConsumptionRate) && o.DefaultConsumptionRate >= RequestParser.MinRate && o.DefaultConsumptionRate <= RequestParser.MaxRate,
+            $"--default-consumption-rate must be a number of tokens/s in [{RequestParser.MinRate}, {RequestParser.MaxRate:0e0}]");
         Check(o.MaxNumQueuedReqs >= 0, "--max-num-queued-reqs must not be negative");
         Check(o.QueueTimeout is null || o.QueueTimeout > TimeSpan.Zero, "--queue-timeout must be positive");
         Check(o.MaxBodyBytes > 0, "the body limit must be positive");

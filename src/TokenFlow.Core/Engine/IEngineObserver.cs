@@ -7,4 +7,6 @@ public interface IEngineObserver
 {
     void OnToken(Request request, int token, double time);
     void OnFinished(Request request);
+    /// <summary>After each executed iteration: tokens computed in it (prefill chunks plus decodes).</summary>
+    void OnIteration(int tokens) { }
 }

@@ -57,12 +57,15 @@ public static class DashboardEndpoints
         var now = state.Runner.Clock.Now;
         var streams = s.Streams.Take(MaxStreams).Select(x => new DashboardStream(
             x.Id.Length > 14 ? x.Id[^8..] : x.Id,
-            Kind(x.State), x.State.ToString(), x.Generated, x.Buffer, Math.Round(x.Slack, 3), x.Rate, Math.Round(Math.Max(0, s.Time - x.ArrivalTime), 2))).ToList();
+            Kind(x.State), x.State.ToString(), x.Generated, x.Buffer, Finite(Math.Round(x.Slack, 3)), Finite(x.Rate), Math.Round(Math.Max(0, s.Time - x.ArrivalTime), 2))).ToList();
         return new DashboardState(
             state.ModelName, state.Options.Policy, Math.Round(now, 3), s.Streams.Count, s.Waiting, s.Running, s.Paused,
             s.DeviceBlocksUsed, s.DeviceBlocksTotal, s.HostBlocksUsed, s.HostBlocksTotal,
             s.GeneratedTokens, s.SwapPreemptions, s.RecomputePreemptions, streams, state.History.Recent(now, 180));
     }
+
+    /// <summary>JSON has no ∞ or NaN; the request's rate range keeps them out, and this keeps a bug from turning into a 500.</summary>
+    private static double Finite(double x) => double.IsFinite(x) ? x : 0;
 
     private static string Kind(RequestState st) => st switch
     {

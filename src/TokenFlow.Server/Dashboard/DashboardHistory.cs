@@ -38,7 +38,7 @@ public sealed class DashboardHistory : IRunnerListener
         lock (_lock) _tokens[Slot(time, out _)]++;
     }
 
-    public void OnFinished(Request request) { }
+    public void OnFinished(Request request, FinishReason reason) { }
 
     /// <summary>Points for whole seconds in (now − window, now]: tokens/s and mean TTFT (null when no request started).</summary>
     public IReadOnlyList<HistoryPoint> Recent(double now, int window)
