@@ -47,6 +47,8 @@ public sealed record ServerOptions
     public double StatsInterval { get; init; } = 10;
     /// <summary>Origins allowed by CORS (vLLM's --allowed-origins); "*" allows any; empty = no CORS headers.</summary>
     public IReadOnlyList<string> AllowedOrigins { get; init; } = [];
+    /// <summary>Serve at most this context length (vLLM's --max-model-len); null = the model's.</summary>
+    public int? MaxModelLen { get; init; }
     /// <summary>Seed for requests that give none (vLLM's --seed); null draws a random one per request.</summary>
     public long? Seed { get; init; }
 }

@@ -36,6 +36,11 @@ public static class TokenFlowServer
     {
         ArgumentNullException.ThrowIfNull(model);
         Validate(options);
+        if (options.MaxModelLen is { } len)
+        {
+            if (len > model.ContextLength) { model.Dispose(); throw new ArgumentException($"--max-model-len {len} exceeds the model's context length {model.ContextLength}"); }
+            model = new ContextCappedModelHost(model, len);
+        }
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Production", ApplicationName = typeof(TokenFlowServer).Assembly.GetName().Name });
         builder.Logging.ClearProviders();
         if (loggers is not null) builder.Services.AddSingleton(loggers);
@@ -162,5 +167,8 @@ public static class TokenFlowServer
         Check(o.Threads is null or > 0, "--threads must be positive");
         Check(o.TransferBandwidth is null or > 0, "--transfer-bandwidth must be positive");
         Check(o.ApiKey is null || o.ApiKey.Length > 0, "--api-key must not be empty");
+        Check(o.MaxModelLen is null or > 1, "--max-model-len must be at least 2");
+        Check(o.LogFormat is "text" or "json", $"--log-format must be text or json, got '{o.LogFormat}'");
+        Check(double.IsFinite(o.StatsInterval) && o.StatsInterval >= 0, "the stats interval must be a non-negative number of seconds");
     }
 }

@@ -21,6 +21,8 @@ public static class ServerLogging
         // ASP.NET's own Information lines (every request, every routing decision) only at debug levels.
         logging.AddFilter("Microsoft", level < LogLevel.Information ? level : LogLevel.Warning);
         logging.AddFilter("TokenFlow", level);
+        // A failed start (port in use) is rethrown to the caller, which reports it in one line; no stack trace here.
+        logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
         // --log-requests works whatever the level: asking for request lines means wanting them.
         if (options.LogRequests) logging.AddFilter(RequestCategory, LogLevel.Information);
     }
