@@ -94,3 +94,25 @@ public sealed class MetricsParityTests(ServerFixture fx)
         Assert.Equal(1, Value(text, "http_requests_total", "handler=\"/v1/completions\"", "status=\"429\""));
     }
 }
+
+/// <summary>The shipped Grafana dashboard is valid JSON and reads only metrics the server exports.</summary>
+[Collection("server")]
+public sealed class GrafanaDashboardTests(ServerFixture fx)
+{
+    [Fact]
+    public async Task EveryQueriedMetricIsExported()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "deploy/grafana/tokenflow-dashboard.json"))) dir = dir.Parent;
+        Assert.NotNull(dir);
+        var json = await File.ReadAllTextAsync(Path.Combine(dir!.FullName, "deploy/grafana/tokenflow-dashboard.json"));
+        using var doc = System.Text.Json.JsonDocument.Parse(json);
+        var exprs = doc.RootElement.GetProperty("panels").EnumerateArray()
+            .SelectMany(p => p.GetProperty("targets").EnumerateArray()).Select(t => t.GetProperty("expr").GetString()!).ToList();
+        Assert.True(exprs.Count >= 20);
+        using (var r = await fx.Http.SendAsync(Sse.Post("v1/completions", """{"prompt":"Once","max_tokens":3,"temperature":0}"""))) await r.Content.ReadAsStringAsync();
+        var scrape = await fx.Http.GetStringAsync("metrics");
+        var names = exprs.SelectMany(e => System.Text.RegularExpressions.Regex.Matches(e, @"(vllm:[a-z_]+|tokenflow_[a-z_]+|http_requests_total|process_[a-z_]+)").Select(m => m.Value)).Distinct().ToList();
+        foreach (var n in names) Assert.True(scrape.Contains("\n" + n, StringComparison.Ordinal) || scrape.StartsWith(n, StringComparison.Ordinal), $"{n} is not exported");
+    }
+}
