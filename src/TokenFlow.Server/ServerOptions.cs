@@ -37,6 +37,8 @@ public sealed record ServerOptions
     public double? TransferBandwidth { get; init; }
     /// <summary>Seconds between dashboard pushes.</summary>
     public double DashboardInterval { get; init; } = 0.25;
+    /// <summary>Streams listed on the dashboard (least slack first); the rest are counted.</summary>
+    public int DashboardMaxStreams { get; init; } = 50;
     /// <summary>Log each request at Information level (off by default: it costs time under load).</summary>
     public bool LogRequests { get; init; }
     /// <summary>Minimum level of the built-in console log (TokenFlow's own categories; ASP.NET's stay at Warning unless this is lower than Information).</summary>

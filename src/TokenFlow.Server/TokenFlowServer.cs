@@ -60,7 +60,7 @@ public static class TokenFlowServer
         var state = CreateState(options, model, log, factory.CreateLogger(ServerLogging.RequestCategory));
         state.Runner.Start();
 
-        app.Use((http, next) => HttpMetrics.Middleware(http, next, state.Metrics));
+        app.Use((http, next) => HttpMetrics.Middleware(http, next, state));
         if (options.AllowedOrigins.Count > 0) app.Use((http, next) => Cors.Middleware(http, next, options.AllowedOrigins));
         app.Use((http, next) => ErrorHandling.Middleware(http, next, log));
         app.Use(ErrorHandling.ApiKey(options.ApiKey));

@@ -5,7 +5,7 @@ namespace TokenFlow.Server.Metrics;
 /// <summary>Counts every HTTP exchange by route template (not raw path: no label explosion), method and final status.</summary>
 public static class HttpMetrics
 {
-    public static async Task Middleware(HttpContext http, RequestDelegate next, ServerMetrics metrics)
+    public static async Task Middleware(HttpContext http, RequestDelegate next, ServerState state)
     {
         try { await next(http); }
         finally
@@ -13,7 +13,8 @@ public static class HttpMetrics
             var route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText;
             if (route is null || route.Contains('*')) route = "other"; // the 404/405 fallback
             var status = http.RequestAborted.IsCancellationRequested && !http.Response.HasStarted ? 499 : http.Response.StatusCode;
-            metrics.OnHttp(route, http.Request.Method, status);
+            state.Metrics.OnHttp(route, http.Request.Method, status);
+            if (route.StartsWith("/v1/", StringComparison.Ordinal)) state.History.OnHttp(status, state.Runner.Clock.Now);
         }
     }
 }
