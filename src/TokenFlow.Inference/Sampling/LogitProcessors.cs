@@ -13,6 +13,13 @@ public static class LogitProcessors
     public static void ApplyBias(Span<float> logits, IReadOnlyDictionary<int, float>? bias)
     {
         if (bias is null) return;
+        // A concrete Dictionary enumerates without allocating; through the interface it would box per token.
+        if (bias is Dictionary<int, float> d)
+        {
+            foreach (var (token, b) in d)
+                if ((uint)token < (uint)logits.Length) logits[token] += b;
+            return;
+        }
         foreach (var (token, b) in bias)
             if ((uint)token < (uint)logits.Length) logits[token] += b;
     }
