@@ -63,6 +63,24 @@ public sealed class LoggingTests
     }
 
     [Fact]
+    public async Task StatsLineAppearsWhileBusyOnly()
+    {
+        var capture = new CaptureProvider();
+        using var factory = LoggerFactory.Create(b => b.AddProvider(capture));
+        var options = TestModel.Options(o => o with { StatsInterval = 0.2 });
+        IModelHost model = new SlowModelHost(LoadedModelHost.Load(options.ModelPath!, options.TokenizerPath), TimeSpan.FromMilliseconds(5));
+        await using var server = await TokenFlowServer.StartAsync(options, model, factory);
+        await Task.Delay(700); // idle: nothing to say
+        Assert.DoesNotContain(capture.Lines, l => l.Category == ServerLogging.StatsCategory);
+        using var http = new HttpClient { BaseAddress = new Uri(server.Url + "/") };
+        using var r = await http.SendAsync(Sse.Post("v1/completions", """{"prompt":"Once upon a time","max_tokens":150,"ignore_eos":true,"temperature":0}"""));
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        for (var i = 0; i < 100 && !capture.Lines.Any(l => l.Category == ServerLogging.StatsCategory); i++) await Task.Delay(20);
+        var line = Assert.Single(capture.Lines.Where(l => l.Category == ServerLogging.StatsCategory).Take(1));
+        Assert.Matches(@"Avg generation throughput: [1-9][\d.]* tokens/s, Running: \d+ reqs, Waiting: \d+ reqs, Paused: \d+ reqs, device KV cache usage: [\d.]+%", line.Message);
+    }
+
+    [Fact]
     public void ConsoleConfigurationHonoursLevelAndRequestFlag()
     {
         using var quiet = LoggerFactory.Create(b => ServerLogging.Configure(b, new ServerOptions { LogLevel = LogLevel.Warning, LogRequests = true }));
