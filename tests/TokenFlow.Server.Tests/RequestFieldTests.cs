@@ -105,6 +105,30 @@ public sealed class RequestFieldTests(ServerFixture fx)
     }
 
     [Fact]
+    public async Task CompletionStreamCarriesLogprobsPerTokenAndEchoFirst()
+    {
+        var body = """{"prompt":"Once upon a time","max_tokens":5,"temperature":0,"ignore_eos":true,"stream":true,"logprobs":1}""";
+        using var r = await Http.SendAsync(Sse.Post("v1/completions", body), HttpCompletionOption.ResponseHeadersRead);
+        var events = await Sse.ReadAllAsync(r);
+        var tokens = new List<string>();
+        foreach (var e in events.TakeWhile(e => e != "[DONE]"))
+        {
+            using var d = JsonDocument.Parse(e);
+            var lp = d.RootElement.GetProperty("choices")[0].GetProperty("logprobs");
+            if (lp.ValueKind == JsonValueKind.Null) continue;
+            Assert.Equal(lp.GetProperty("tokens").GetArrayLength(), lp.GetProperty("token_logprobs").GetArrayLength());
+            tokens.AddRange(lp.GetProperty("tokens").EnumerateArray().Select(t => t.GetString()!));
+        }
+        Assert.Equal(5, tokens.Count);
+        Assert.Equal(Sse.Text(events), string.Concat(tokens));
+
+        using var r2 = await Http.SendAsync(Sse.Post("v1/completions", """{"prompt":"Once upon a time","max_tokens":3,"temperature":0,"stream":true,"echo":true}"""), HttpCompletionOption.ResponseHeadersRead);
+        var echoed = await Sse.ReadAllAsync(r2);
+        using var first = JsonDocument.Parse(echoed[0]);
+        Assert.Equal("Once upon a time", first.RootElement.GetProperty("choices")[0].GetProperty("text").GetString());
+    }
+
+    [Fact]
     public async Task EchoPrependsThePrompt()
     {
         var plain = await PostAsync("v1/completions", """{"prompt":"Once upon a time","max_tokens":5,"temperature":0}""");
