@@ -13,6 +13,8 @@ if (parsed.Errors.Count > 0)
 {
     // Bad command lines get one line per problem and exit code 2, like every other input error.
     foreach (var error in parsed.Errors) Console.Error.WriteLine($"error: {error.Message}");
+    if (args.Length > 0 && CommandSuggestion.Closest(args[0], root.Subcommands.Select(c => c.Name)) is { } near)
+        Console.Error.WriteLine($"Did you mean '{near}'?");
     Console.Error.WriteLine("Run 'tokenflow --help' for usage.");
     return 2;
 }

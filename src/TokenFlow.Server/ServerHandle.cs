@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
 using TokenFlow.Core.Engine;
 using TokenFlow.Server.Engine;
 
@@ -12,9 +13,12 @@ public sealed class ServerHandle : IAsyncDisposable
     private int _stopped;
     private ShutdownReport? _report;
 
-    internal ServerHandle(WebApplication app, ServerState state, string url)
+    private readonly IDisposable? _stats;
+
+    internal ServerHandle(WebApplication app, ServerState state, string url, IDisposable? stats = null)
     {
         _app = app;
+        _stats = stats;
         State = state;
         Url = url;
     }
@@ -41,6 +45,7 @@ public sealed class ServerHandle : IAsyncDisposable
     public async Task<ShutdownReport> ShutdownAsync(TimeSpan timeout)
     {
         if (Interlocked.Exchange(ref _stopped, 1) != 0) return _report ?? new ShutdownReport(0, 0, 0, 0, 0, 0);
+        _stats?.Dispose();
         var sw = Stopwatch.StartNew();
         var runner = State.Runner;
         var atStart = runner.LiveCount;
@@ -52,6 +57,7 @@ public sealed class ServerHandle : IAsyncDisposable
         _report = new ShutdownReport(atStart, Math.Max(0, atStart - left), left, sw.Elapsed.TotalSeconds, kv.Device.UsedCount, kv.Host.UsedCount);
         try { await _app.StopAsync(new CancellationTokenSource(TimeSpan.FromSeconds(5)).Token); }
         catch (OperationCanceledException) { }
+        State.Log.LogInformation("shut down in {Seconds:0.00} s", sw.Elapsed.TotalSeconds);
         return _report;
     }
 

@@ -42,8 +42,22 @@ public sealed record ServerOptions
     public double? TransferBandwidth { get; init; }
     /// <summary>Seconds between dashboard pushes.</summary>
     public double DashboardInterval { get; init; } = 0.25;
+    /// <summary>Streams listed on the dashboard (least slack first); the rest are counted.</summary>
+    public int DashboardMaxStreams { get; init; } = 50;
     /// <summary>Log each request at Information level (off by default: it costs time under load).</summary>
     public bool LogRequests { get; init; }
     /// <summary>On SIGTERM/Ctrl+C, how long open streams may run to their end before the rest are aborted.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>Minimum level of the built-in console log (TokenFlow's own categories; ASP.NET's stay at Warning unless this is lower than Information).</summary>
+    public Microsoft.Extensions.Logging.LogLevel LogLevel { get; init; } = Microsoft.Extensions.Logging.LogLevel.Warning;
+    /// <summary>Console log format: "text" (one line each) or "json" (one JSON object per line).</summary>
+    public string LogFormat { get; init; } = "text";
+    /// <summary>Seconds between stats lines while busy (vLLM's periodic "Avg prompt throughput" line); 0 = none.</summary>
+    public double StatsInterval { get; init; } = 10;
+    /// <summary>Origins allowed by CORS (vLLM's --allowed-origins); "*" allows any; empty = no CORS headers.</summary>
+    public IReadOnlyList<string> AllowedOrigins { get; init; } = [];
+    /// <summary>Serve at most this context length (vLLM's --max-model-len); null = the model's.</summary>
+    public int? MaxModelLen { get; init; }
+    /// <summary>Seed for requests that give none (vLLM's --seed); null draws a random one per request.</summary>
+    public long? Seed { get; init; }
 }

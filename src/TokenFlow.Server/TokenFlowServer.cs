@@ -10,6 +10,7 @@ using TokenFlow.Core.Kv;
 using TokenFlow.Core.Scheduling;
 using TokenFlow.Server.Api;
 using TokenFlow.Server.Dashboard;
+using TokenFlow.Server.Logging;
 using TokenFlow.Server.Engine;
 using TokenFlow.Server.Metrics;
 using TokenFlow.Server.Model;
@@ -35,10 +36,15 @@ public static class TokenFlowServer
     {
         ArgumentNullException.ThrowIfNull(model);
         Validate(options);
+        if (options.MaxModelLen is { } len)
+        {
+            if (len > model.ContextLength) { model.Dispose(); throw new ArgumentException($"--max-model-len {len} exceeds the model's context length {model.ContextLength}"); }
+            model = new ContextCappedModelHost(model, len);
+        }
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Production", ApplicationName = typeof(TokenFlowServer).Assembly.GetName().Name });
         builder.Logging.ClearProviders();
         if (loggers is not null) builder.Services.AddSingleton(loggers);
-        else builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+        else ServerLogging.Configure(builder.Logging, options);
         builder.WebHost.UseKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = options.MaxBodyBytes;
@@ -49,12 +55,15 @@ public static class TokenFlowServer
         });
 
         var app = builder.Build();
-        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("TokenFlow.Server");
+        var factory = app.Services.GetRequiredService<ILoggerFactory>();
+        var log = factory.CreateLogger("TokenFlow.Server");
         ServerState state;
-        try { state = CreateState(options, model, log); }
+        try { state = CreateState(options, model, log, factory.CreateLogger(ServerLogging.RequestCategory)); }
         catch { model.Dispose(); await app.DisposeAsync(); throw; } // e.g. an unusable chat template: nothing is left running
         state.Runner.Start();
 
+        app.Use((http, next) => HttpMetrics.Middleware(http, next, state));
+        if (options.AllowedOrigins.Count > 0) app.Use((http, next) => Cors.Middleware(http, next, options.AllowedOrigins));
         app.Use((http, next) => ErrorHandling.Middleware(http, next, log));
         app.Use(ErrorHandling.ApiKey(options.ApiKey));
         app.MapPost("/v1/completions", (HttpContext http) => GenerationHandler.HandleAsync(http, state, chat: false));
@@ -78,7 +87,11 @@ public static class TokenFlowServer
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
         var url = (addresses?.FirstOrDefault() ?? $"http://{options.Host}:{options.Port}").TrimEnd('/');
         url = url.Replace("://[::]", "://localhost").Replace("://0.0.0.0", "://localhost");
-        return new ServerHandle(app, state, url);
+        var kv = state.Runner.Engine.Kv;
+        log.LogInformation("serving {Model} on {Url}: policy {Policy}, KV {Device} device + {Host} host blocks of {BlockSize} tokens, context {Context}",
+            state.ModelName, url, options.Policy, kv.Device.Total, kv.Host.Total, kv.BlockSize, model.ContextLength);
+        var stats = options.StatsInterval > 0 ? new StatsLogger(state, factory.CreateLogger(ServerLogging.StatsCategory), TimeSpan.FromSeconds(options.StatsInterval)) : null;
+        return new ServerHandle(app, state, url, stats);
     }
 
     /// <summary>Loads --model / TOKENFLOW_MODEL / stories260K, or the synthetic model with a warning.</summary>
@@ -94,7 +107,7 @@ public static class TokenFlowServer
         return LoadedModelHost.Load(choice.ModelPath, choice.TokenizerPath);
     }
 
-    internal static ServerState CreateState(ServerOptions options, IModelHost model, ILogger log)
+    internal static ServerState CreateState(ServerOptions options, IModelHost model, ILogger log, ILogger? requestLog = null)
     {
         var chat = ChatTemplateSelection.Builder(options, model, log); // before any KV arena is allocated
         var blockBytes = Math.Max(1, model.KvBytesPerToken * options.BlockSize);
@@ -103,7 +116,8 @@ public static class TokenFlowServer
         var executor = model.CreateExecutor(device, host, options.BlockSize, options.Threads);
         var engineOptions = EngineOptionsFor(options, device, host);
         var name = options.ServedModelName ?? model.Name;
-        var metrics = new ServerMetrics(name);
+        var metrics = new ServerMetrics(name, model.ContextLength, options.MaxBatchedTokens);
+        metrics.SetCacheConfig(options.BlockSize, device, host, options.Policy);
         var history = new DashboardHistory();
         var runner = new EngineRunner(engineOptions, executor, SchedulerFactory.Create(options.Policy, options.Scheduler), options.TransferBandwidth, new RunnerListeners(metrics, history), log);
         metrics.Attach(() => runner.Engine.Snapshot);
@@ -123,6 +137,8 @@ public static class TokenFlowServer
             History = history,
             Log = log,
             SpecialTokens = [.. special],
+            EosTokenId = executor.Executor.EosTokenId,
+            RequestLog = requestLog ?? log,
         };
     }
 
@@ -146,7 +162,8 @@ public static class TokenFlowServer
         Check(o.BlockSize > 0, "--block-size must be positive");
         Check(o.MaxNumSeqs > 0, "--max-num-seqs must be positive");
         Check(o.MaxBatchedTokens > 0, "--max-batched-tokens must be positive");
-        Check(double.IsFinite(o.DefaultConsumptionRate) && o.DefaultConsumptionRate > 0, "--default-consumption-rate must be a positive number of tokens/s");
+        Check(double.IsFinite(o.DefaultConsumptionRate) && o.DefaultConsumptionRate >= RequestParser.MinRate && o.DefaultConsumptionRate <= RequestParser.MaxRate,
+            $"--default-consumption-rate must be a number of tokens/s in [{RequestParser.MinRate}, {RequestParser.MaxRate:0e0}]");
         Check(o.MaxNumQueuedReqs >= 0, "--max-num-queued-reqs must not be negative");
         Check(o.QueueTimeout is null || o.QueueTimeout > TimeSpan.Zero, "--queue-timeout must be positive");
         Check(o.MaxQueueDelay is null || (o.MaxQueueDelay > 0 && double.IsFinite(o.MaxQueueDelay.Value)), "--max-queue-delay must be a positive number of seconds");
@@ -155,5 +172,8 @@ public static class TokenFlowServer
         Check(o.TransferBandwidth is null or > 0, "--transfer-bandwidth must be positive");
         Check(o.ShutdownTimeout >= TimeSpan.Zero, "--shutdown-timeout must not be negative");
         Check(o.ApiKey is null || o.ApiKey.Length > 0, "--api-key must not be empty");
+        Check(o.MaxModelLen is null or > 1, "--max-model-len must be at least 2");
+        Check(o.LogFormat is "text" or "json", $"--log-format must be text or json, got '{o.LogFormat}'");
+        Check(double.IsFinite(o.StatsInterval) && o.StatsInterval >= 0, "the stats interval must be a non-negative number of seconds");
     }
 }

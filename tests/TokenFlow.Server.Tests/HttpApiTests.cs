@@ -175,5 +175,11 @@ public sealed class HttpApiTests(ServerFixture fx)
         var ok = await http.SendAsync(Sse.Post("v1/completions", """{"prompt":"a","max_tokens":2}""", "sekret"));
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("health")).StatusCode); // health stays open
+        // The dashboard is behind the key too; a browser passes it as ?key=.
+        await AssertErrorAsync(await http.GetAsync(""), HttpStatusCode.Unauthorized);
+        await AssertErrorAsync(await http.GetAsync("dashboard/state"), HttpStatusCode.Unauthorized);
+        await AssertErrorAsync(await http.GetAsync("dashboard/state?key=wrong"), HttpStatusCode.Unauthorized);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("?key=sekret")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("dashboard/state?key=sekret")).StatusCode);
     }
 }

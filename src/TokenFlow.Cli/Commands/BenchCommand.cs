@@ -49,16 +49,27 @@ internal static class BenchCommand
         var goodStall = new Option<double>("--streaming-goodput-stall") { Description = "Streaming goodput: most total stall (s) of a good request", DefaultValueFactory = _ => 1 };
         var zeroFraction = new Option<double>("--effective-zero") { Description = "Effective throughput: tokens weigh 0 from this buffer fraction of L", DefaultValueFactory = _ => 0.2 };
         var noLive = new Option<bool>("--no-live") { Description = "No live progress display, even on a terminal" };
+        var datasetName = new Option<string?>("--dataset-name") { Description = "vLLM's dataset name: random (the default workload) or custom (prompts from --dataset FILE)" };
+        var saveResult = new Option<bool>("--save-result") { Description = "vLLM's: write the results as JSON (to --json FILE, else tokenflow-bench-<UTC time>.json)" };
+        url.Aliases.Add("--base-url");
 
         var cmd = new Command("bench", "Load-generate against any OpenAI-compatible server and measure TTFT, stalls, effective throughput and vLLM's metrics");
         foreach (var o in new Option[] { url, scenario, model, duration, json, report, apiKey, seed, dataset, endpoint, numPrompts, requestRate, burstiness, maxConcurrency,
-                     inputLen, outputLen, rangeRatio, goodput, rate, label, timeout, noExt, noRate, temperature, tokensPerWord, fullFraction, zeroFraction, goodTtft, goodStall, noLive })
+                     inputLen, outputLen, rangeRatio, goodput, rate, label, timeout, noExt, noRate, temperature, tokensPerWord, fullFraction, zeroFraction, goodTtft, goodStall, noLive, datasetName, saveResult })
             cmd.Options.Add(o);
         cmd.SetAction((parse, ct) => CliErrors.Guard(async () =>
         {
             try
             {
-                var target = parse.GetValue(url) ?? throw new CliException("--url is required (e.g. --url http://127.0.0.1:8000)");
+                var target = parse.GetValue(url) ?? throw new CliException("--url (or --base-url) is required (e.g. --url http://127.0.0.1:8000)");
+                switch (parse.GetValue(datasetName)?.ToLowerInvariant())
+                {
+                    case null or "random": break;
+                    case "custom" when parse.GetValue(dataset) is not null: break;
+                    case "custom": throw new CliException("--dataset-name custom needs --dataset FILE (JSONL of {\"prompt\": ...})");
+                    case var n: throw new CliException($"--dataset-name '{n}' is not supported: use random, or custom with --dataset FILE");
+                }
+                var jsonPath = parse.GetValue(json) ?? (parse.GetValue(saveResult) ? $"tokenflow-bench-{DateTime.UtcNow:yyyyMMdd-HHmmss}.json" : null);
                 if (parse.GetValue(timeout) is var t && !(t > 0)) throw new CliException($"--request-timeout must be positive (got {t})");
                 var settings = new BenchSettings
                 {
@@ -93,7 +104,7 @@ internal static class BenchCommand
                     TokensPerWord = parse.GetValue(tokensPerWord),
                     Label = parse.GetValue(label),
                 };
-                return await Run(settings, parse.GetValue(json), parse.GetValue(report), parse.GetValue(noLive), ct);
+                return await Run(settings, jsonPath, parse.GetValue(report), parse.GetValue(noLive), ct);
             }
             catch (BenchException e) { throw new CliException(e.Message); }
         }));

@@ -35,9 +35,21 @@ internal static class ServeCommand
         var logRequests = new Option<bool>("--log-requests") { Description = "Log one line per finished request." };
         var shutdownTimeout = new Option<double>("--shutdown-timeout") { Description = "On SIGTERM or Ctrl+C, seconds open streams may run to their end before the rest are aborted.", DefaultValueFactory = _ => d.ShutdownTimeout.TotalSeconds };
 
+        var logLevel = new Option<string>("--log-level") { Description = "Console log level: debug, info, warning, error, critical (or trace, none).", DefaultValueFactory = _ => "info" };
+        var logFormat = new Option<string>("--log-format") { Description = "Console log format: text or json (one object per line).", DefaultValueFactory = _ => "text" };
+        var noStats = new Option<bool>("--disable-log-stats") { Description = "No periodic stats line (vLLM's name)." };
+        var seed = new Option<long?>("--seed") { Description = "Seed for requests that give none: a reproducible sequence of per-request seeds (vLLM)." };
+        var maxModelLen = new Option<int?>("--max-model-len") { Description = "Context length to serve (at most the model's; vLLM)." };
+        var origins = new Option<string[]>("--allowed-origins") { Description = "CORS origins, e.g. '*' or '[\"http://a\",\"http://b\"]' or a comma list (vLLM).", AllowMultipleArgumentsPerToken = true };
+        var modelArg = new Argument<string?>("model") { Description = "Model file, as --model (vLLM's positional form).", Arity = ArgumentArity.ZeroOrOne };
+        maxTokens.Aliases.Add("--max-num-batched-tokens");
+        chunked.Aliases.Add("--enable-chunked-prefill");
+
         var cmd = new Command("serve", "Serve a model over an OpenAI-compatible HTTP API, with metrics and a live dashboard.");
-        foreach (var o in new Option[] { model, tokenizer, chatTemplate, host, port, name, policy, device, hostBlocks, blockSize, maxSeqs, maxTokens, chunked, rate, apiKey, queued, maxDelay, timeout, threads, bandwidth, maxBody, logRequests, shutdownTimeout })
+        foreach (var o in new Option[] { model, tokenizer, chatTemplate, host, port, name, policy, device, hostBlocks, blockSize, maxSeqs, maxTokens, chunked, rate, apiKey, queued, maxDelay, timeout, threads, bandwidth, maxBody, logRequests, shutdownTimeout,
+                     logLevel, logFormat, noStats, seed, maxModelLen, origins })
             cmd.Options.Add(o);
+        cmd.Arguments.Add(modelArg);
         var policyOptions = new PolicyOptions();
         policyOptions.AddTo(cmd);
 
@@ -46,12 +58,23 @@ internal static class ServeCommand
             var sw = Stopwatch.StartNew();
             var q = parse.GetValue(timeout);
             if (!double.IsFinite(q) || q < 0) throw new CliException("--queue-timeout must be a non-negative number of seconds");
+            var positional = parse.GetValue(modelArg);
+            var flag = parse.GetValue(model);
+            if (positional is not null && flag is not null && positional != flag) throw new CliException($"two models given: '{positional}' and --model '{flag}'");
+            var format = parse.GetValue(logFormat)!.ToLowerInvariant();
+            if (!Server.Logging.ServerLogging.Formats.Contains(format)) throw new CliException($"--log-format must be text or json, got '{format}'");
             var grace = parse.GetValue(shutdownTimeout);
             if (!double.IsFinite(grace) || grace < 0) throw new CliException("--shutdown-timeout must be a non-negative number of seconds");
             var options = new ServerOptions
             {
                 ShutdownTimeout = TimeSpan.FromSeconds(grace),
-                ModelPath = parse.GetValue(model),
+                ModelPath = positional ?? flag,
+                LogLevel = Server.Logging.ServerLogging.ParseLevel(parse.GetValue(logLevel)!),
+                LogFormat = format,
+                StatsInterval = parse.GetValue(noStats) ? 0 : new ServerOptions().StatsInterval,
+                Seed = parse.GetValue(seed),
+                MaxModelLen = parse.GetValue(maxModelLen),
+                AllowedOrigins = Origins(parse.GetValue(origins)),
                 TokenizerPath = parse.GetValue(tokenizer),
                 ChatTemplatePath = parse.GetValue(chatTemplate),
                 Host = parse.GetValue(host)!,
@@ -80,7 +103,7 @@ internal static class ServeCommand
             try { server = await TokenFlowServer.StartAsync(options, ct: ct); }
             catch (IOException e) when (e.InnerException is System.Net.Sockets.SocketException || e.Message.Contains("address", StringComparison.OrdinalIgnoreCase))
             {
-                throw new CliException($"cannot bind {options.Host}:{options.Port}: {e.Message}");
+                throw new CliException($"cannot bind {options.Host}:{options.Port}: {(e.Message.Contains("in use", StringComparison.OrdinalIgnoreCase) ? "the port is already in use" : e.Message)}");
             }
             await using (server)
             {
@@ -107,4 +130,22 @@ internal static class ServeCommand
     private static string Seconds(double s) => s.ToString("0.##", CultureInfo.InvariantCulture);
 
     private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
+
+    /// <summary>vLLM passes a JSON list; a comma list or repeated values work too.</summary>
+    private static string[] Origins(string[]? values)
+    {
+        if (values is null) return [];
+        var list = new List<string>();
+        foreach (var v in values)
+        {
+            var t = v.Trim();
+            if (t.StartsWith('['))
+            {
+                try { list.AddRange(System.Text.Json.JsonSerializer.Deserialize<string[]>(t) ?? []); }
+                catch (System.Text.Json.JsonException e) { throw new CliException($"--allowed-origins: not a JSON list of strings ({e.Message})"); }
+            }
+            else list.AddRange(t.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        }
+        return [.. list];
+    }
 }

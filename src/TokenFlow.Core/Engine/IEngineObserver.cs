@@ -10,4 +10,7 @@ public interface IEngineObserver
 
     /// <summary>The request moved from <paramref name="from"/> to its current <see cref="Request.State"/>.</summary>
     void OnStateChanged(Request request, RequestState from) { }
+
+    /// <summary>After each executed iteration: tokens computed in it (prefill chunks plus decodes).</summary>
+    void OnIteration(int tokens) { }
 }

@@ -111,6 +111,12 @@ public sealed class LlmEngine
         Estimates.Observe(_batch, end - start);
         Counters.Iterations++;
         Counters.BusySeconds += end - start;
+        if (_observer is not null)
+        {
+            var computed = 0;
+            foreach (var s in _batch) computed += s.Count;
+            _observer.OnIteration(computed);
+        }
 
         for (var i = 0; i < _batch.Count; i++)
         {

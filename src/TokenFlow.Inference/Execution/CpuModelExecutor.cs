@@ -167,12 +167,12 @@ public sealed unsafe class CpuModelExecutor : IExecutor, IKvBlockCopier, IDispos
             if (slot < 0) { sampled[i] = -1; continue; }
             var r = batch[i].Request;
             var logits = _logits.Span((long)slot * _c.VocabSize, _c.VocabSize);
-            if (r.Sampling.Temperature <= 0) sampled[i] = TokenSampler.Argmax(logits);
+            if (TokenSampler.IsPlainGreedy(r)) sampled[i] = TokenSampler.Argmax(logits);
             else
             {
-                // Sampling overwrites its input; keep the logits readable through Logits().
+                // Sampling overwrites its input; keep the logits readable through Logits() (and for logprobs).
                 logits.CopyTo(_sampleWork);
-                sampled[i] = _sampler.Sample(_sampleWork, r.Sampling, TokenSampler.StateFor(r));
+                sampled[i] = _sampler.Sample(logits, _sampleWork, r, TokenSampler.StateFor(r));
             }
         }
     }

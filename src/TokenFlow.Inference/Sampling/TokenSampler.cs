@@ -25,15 +25,48 @@ public sealed class TokenSampler
     public static SamplerState StateFor(Request r)
     {
         if (r.SamplerState is SamplerState s) return s;
-        var seed = r.Sampling.Seed ?? (ulong)Random.Shared.NextInt64(1, long.MaxValue);
-        s = new SamplerState(seed == 0 ? 0x9E3779B97F4A7C15UL : seed);
+        s = SamplerState.Create(r.Sampling.Seed);
         r.SamplerState = s;
         return s;
+    }
+
+    /// <summary>True when the next token is just the argmax of the raw logits (greedy, nothing else asked).</summary>
+    public static bool IsPlainGreedy(Request r) =>
+        r.Sampling.Temperature <= 0f && r.Sampling.IsPlain && (r.SamplerState as SamplerState)?.Constraint is null;
+
+    /// <summary>
+    /// The full pipeline for one request: bias, penalties, constraint mask, then greedy or the draw
+    /// (temperature, min_p, top-k, top-p). <paramref name="work"/> holds a copy of <paramref name="raw"/>
+    /// and is overwritten; logprobs, when asked, come from the raw logits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public int Sample(ReadOnlySpan<float> raw, Span<float> work, Request r, SamplerState state)
+    {
+        var p = r.Sampling;
+        LogitProcessors.ApplyBias(work, p.LogitBias);
+        LogitProcessors.ApplyPenalties(work, p, r.PromptTokens, r.OutputTokens, state);
+        state.Constraint?.Mask(work, r.MaxTokens - r.Generated);
+        int token;
+        if (p.Temperature <= 0f) token = Argmax(work);
+        else if (p.MinP <= 0f && p.RunCCompatible) token = Sample(work, p, state);
+        else
+        {
+            var n = work.Length;
+            for (var i = 0; i < n; i++) work[i] /= p.Temperature;
+            Softmax(work);
+            LogitProcessors.ApplyMinP(work, p.MinP);
+            var coin = state.NextFloat();
+            token = p.TopK <= 0 && (p.TopP <= 0 || p.TopP >= 1) ? Multinomial(work, coin) : TopKTopP(work, p.TopK, p.TopP is > 0 and < 1 ? p.TopP : 1f, coin);
+        }
+        state.Constraint?.Accept(token);
+        if (p.Logprobs is { } top) state.Logprobs.Enqueue(LogitProcessors.Logprobs(raw, token, top));
+        return token;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: short runs would otherwise time unoptimized SIMD
     public static int Argmax(ReadOnlySpan<float> logits)
     {
+        // −∞ (masked) entries never win unless everything is masked.
         var best = 0;
         var max = logits[0];
         for (var i = 1; i < logits.Length; i++)
@@ -69,12 +102,15 @@ public sealed class TokenSampler
     private static int Multinomial(ReadOnlySpan<float> probs, float coin)
     {
         var cdf = 0f;
+        var last = 0;
         for (var i = 0; i < probs.Length; i++)
         {
+            if (probs[i] <= 0) continue;
             cdf += probs[i];
+            last = i;
             if (coin < cdf) return i;
         }
-        return probs.Length - 1;
+        return last; // rounding left the coin above the cdf: the last token with mass, never a masked one
     }
 
     /// <summary>run.c sample_topp.</summary>
@@ -110,7 +146,7 @@ public sealed class TokenSampler
         var cutoff = topP < 1 ? (1f - topP) / (n - 1) : 0f;
         var n0 = 0;
         for (var i = 0; i < n; i++)
-            if (probs[i] >= cutoff) { _index[n0++] = i; _prob[i] = probs[i]; }
+            if (probs[i] > 0 && probs[i] >= cutoff) { _index[n0++] = i; _prob[i] = probs[i]; }
         Array.Sort(_index, 0, n0, _byProbDesc);
         if (topK > 0 && topK < n0) n0 = topK;
         var total = 0f;

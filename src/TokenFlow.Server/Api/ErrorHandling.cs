@@ -57,6 +57,8 @@ public static class ErrorHandling
             {
                 var header = http.Request.Headers.Authorization.ToString();
                 var given = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? Encoding.UTF8.GetBytes(header[7..].Trim()) : [];
+                // A browser cannot put a header on the page or its EventSource: the dashboard also takes ?key=.
+                if (given.Length == 0 && IsDashboard(http.Request.Path) && http.Request.Query["key"].ToString() is { Length: > 0 } q) given = Encoding.UTF8.GetBytes(q);
                 if (!CryptographicOperations.FixedTimeEquals(given, expected))
                     throw new ApiException(401, header.Length == 0 ? "Missing API key: send 'Authorization: Bearer <key>'." : "Incorrect API key provided.", "authentication_error", null, "invalid_api_key");
             }
@@ -65,5 +67,7 @@ public static class ErrorHandling
     }
 
     private static bool NeedsKey(PathString path) =>
-        path.StartsWithSegments("/v1") || path.StartsWithSegments("/tokenize") || path.StartsWithSegments("/detokenize");
+        path.StartsWithSegments("/v1") || path.StartsWithSegments("/tokenize") || path.StartsWithSegments("/detokenize") || IsDashboard(path);
+
+    private static bool IsDashboard(PathString path) => path.Value is "/" or "" || path.StartsWithSegments("/dashboard");
 }

@@ -3,6 +3,8 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using TokenFlow.Core.Requests;
+using TokenFlow.Inference.Sampling;
+using TokenFlow.Inference.Sampling.Json;
 using TokenFlow.Server.Engine;
 
 namespace TokenFlow.Server.Api;
@@ -27,29 +29,60 @@ public static class GenerationHandler
             throw new ApiException(429, $"The server is busy: {state.Options.MaxNumQueuedReqs} requests are already waiting. Retry later.", "rate_limit_error", null, "rate_limit_exceeded") { RetryAfter = 1 };
 
         var id = (chat ? "chatcmpl-" : "cmpl-") + Guid.NewGuid().ToString("N");
+        var stopIds = g.StopTokenIds is null ? state.Model.StopTokenIds : new HashSet<int>(state.Model.StopTokenIds.Concat(g.StopTokenIds));
+        var sampler = SamplerState.Create(g.Sampling.Seed ?? state.NextSeed());
+        if (g.JsonObject)
+        {
+            var ends = new HashSet<int>(stopIds);
+            if (state.EosTokenId is { } eos) ends.Add(eos);
+            sampler = new SamplerState(sampler.Rng) { Constraint = new JsonObjectConstraint(state.JsonVocabulary, ends) };
+        }
         var request = new Request(id, g.PromptTokens, g.MaxTokens, g.ConsumptionRate, runner.Clock.Now, g.Sampling, g.Priority)
         {
             IgnoreEos = g.IgnoreEos,
             MinTokens = g.MinTokens,
-            StopTokenIds = g.StopTokenIds is null ? state.Model.StopTokenIds : new HashSet<int>(state.Model.StopTokenIds.Concat(g.StopTokenIds)),
+            StopTokenIds = stopIds,
+            SamplerState = sampler,
         };
         var sink = runner.Submit(request);
         var ct = http.RequestAborted;
         // Airtight: the disconnect aborts at once, wherever the handler is; the finally covers every other exit.
         using var onAbort = ct.Register(static s => { var (r, k) = ((EngineRunner, StreamSink))s!; r.Abort(k); }, (runner, sink));
+        var logprobs = g.Sampling.Logprobs is { } top ? new LogprobsCollector(state.TokenText, chat, top, g.EchoText?.Length ?? 0) : null;
+        var exchange = new Exchange(g, sink, sampler, logprobs, chat, id, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
         try
         {
             await WaitForStartAsync(state, sink, ct);
-            var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-            if (g.Stream) await StreamAsync(http, state, g, sink, chat, id, created, ct);
-            else await AnswerWholeAsync(http, state, g, sink, chat, id, created, ct);
-            if (state.Options.LogRequests)
-                state.Log.LogInformation("{Id}: {Prompt} prompt + {Generated} generated tokens, {Reason}", id, request.PromptLength, sink.Generated, sink.FinishReason);
+            exchange.Ttft = runner.Clock.Now - request.ArrivalTime;
+            if (g.Stream) await StreamAsync(http, state, exchange, ct);
+            else await AnswerWholeAsync(http, state, exchange, ct);
         }
         finally
         {
             runner.Abort(sink);
+            if (state.Options.LogRequests) LogFinished(state, exchange);
         }
+    }
+
+    /// <summary>What one response needs besides the server state, and how it went (for the request log).</summary>
+    private sealed record Exchange(GenerationRequest G, StreamSink Sink, SamplerState Sampler, LogprobsCollector? Logprobs, bool Chat, string Id, long Created)
+    {
+        public int Count { get; set; }
+        public string Reason { get; set; } = "abort";
+        public double Ttft { get; set; } = double.NaN;
+
+        /// <summary>Reads the logprobs of the token just taken from the sink (the engine queues them before the token).</summary>
+        public void OnToken()
+        {
+            if (Logprobs is not null && Sampler.Logprobs.TryDequeue(out var lp)) Logprobs.Add(lp);
+        }
+    }
+
+    /// <summary>A stop string ended the text: the engine's request is aborted, but it counts as a "stop".</summary>
+    private static void EndOnStopString(ServerState state, StreamSink sink)
+    {
+        sink.MarkStoppedByString();
+        state.Runner.Abort(sink);
     }
 
     private static async Task WaitForStartAsync(ServerState state, StreamSink sink, CancellationToken ct)
@@ -83,38 +116,43 @@ public static class GenerationHandler
     private static string Reason(StreamSink sink, TextAssembler text) =>
         text.Stopped || sink.FinishReason == FinishReason.Stop ? "stop" : "length";
 
-    private static async Task AnswerWholeAsync(HttpContext http, ServerState state, GenerationRequest g, StreamSink sink, bool chat, string id, long created, CancellationToken ct)
+    private static async Task AnswerWholeAsync(HttpContext http, ServerState state, Exchange x, CancellationToken ct)
     {
+        var (g, sink) = (x.G, x.Sink);
         var text = new TextAssembler(state.Model.Tokenizer, g.StopStrings, g.SkipSpecialTokens ? state.SpecialTokens : [], g.PromptTokens);
-        var sb = new StringBuilder();
+        var sb = new StringBuilder(g.EchoText);
         var count = 0;
         var reader = sink.Tokens;
         while (!text.Stopped && await reader.WaitToReadAsync(ct))
-            while (!text.Stopped && reader.TryRead(out var token)) { count++; sb.Append(text.Push(token)); }
-        if (text.Stopped) state.Runner.Abort(sink);
+            while (!text.Stopped && reader.TryRead(out var token)) { count++; x.OnToken(); sb.Append(text.Push(token)); }
+        if (text.Stopped) EndOnStopString(state, sink);
         else if (sink.FinishReason == FinishReason.Abort) ThrowEngineEnded(sink);
         sb.Append(text.Finish());
         var usage = Usage.Of(g.PromptTokens.Length, count);
         var reason = Reason(sink, text);
-        object body = chat
-            ? new ChatCompletionResponse(id, "chat.completion", created, state.ModelName, [new ChatChoice(0, new ChatMessageDto("assistant", sb.ToString()), null, reason)], usage)
-            : new CompletionResponse(id, "text_completion", created, state.ModelName, [new CompletionChoice(0, sb.ToString(), null, reason)], usage);
+        var logprobs = x.Logprobs?.Drain();
+        object body = x.Chat
+            ? new ChatCompletionResponse(x.Id, "chat.completion", x.Created, state.ModelName, [new ChatChoice(0, new ChatMessageDto("assistant", sb.ToString()), logprobs, reason)], usage)
+            : new CompletionResponse(x.Id, "text_completion", x.Created, state.ModelName, [new CompletionChoice(0, sb.ToString(), logprobs, reason)], usage);
         http.Response.ContentType = "application/json";
         await JsonSerializer.SerializeAsync(http.Response.Body, body, body.GetType(), ApiJson.Options, ct);
+        (x.Count, x.Reason) = (count, reason);
     }
 
-    private static async Task StreamAsync(HttpContext http, ServerState state, GenerationRequest g, StreamSink sink, bool chat, string id, long created, CancellationToken ct)
+    private static async Task StreamAsync(HttpContext http, ServerState state, Exchange x, CancellationToken ct)
     {
+        var (g, sink, chat) = (x.G, x.Sink, x.Chat);
         var response = http.Response;
         response.ContentType = "text/event-stream; charset=utf-8";
         response.Headers.CacheControl = "no-cache";
         response.Headers["X-Accel-Buffering"] = "no";
         var pipe = response.BodyWriter;
-        var sse = new SseWriter(pipe, chat, id, created, state.ModelName, g.IncludeUsage);
+        var sse = new SseWriter(pipe, chat, x.Id, x.Created, state.ModelName, g.IncludeUsage);
         var text = new TextAssembler(state.Model.Tokenizer, g.StopStrings, g.SkipSpecialTokens ? state.SpecialTokens : [], g.PromptTokens);
         var prompt = g.PromptTokens.Length;
         var count = 0;
         if (chat) sse.Chunk("", null, g.ContinuousUsage ? Usage.Of(prompt, 0) : null, role: "assistant");
+        if (g.EchoText is { Length: > 0 } echo) sse.Chunk(echo, null, g.ContinuousUsage ? Usage.Of(prompt, 0) : null);
 
         var reader = sink.Tokens;
         while (!text.Stopped && await reader.WaitToReadAsync(ct))
@@ -123,13 +161,17 @@ public static class GenerationHandler
             while (!text.Stopped && reader.TryRead(out var token))
             {
                 count++;
+                x.OnToken();
                 var piece = text.Push(token);
-                if (piece.Length > 0 || g.ContinuousUsage) sse.Chunk(piece, null, g.ContinuousUsage ? Usage.Of(prompt, count) : null);
+                // With logprobs every token gets its own chunk, so each chunk's logprobs match its tokens.
+                if (piece.Length > 0 || g.ContinuousUsage || x.Logprobs is not null)
+                    sse.Chunk(piece, null, g.ContinuousUsage ? Usage.Of(prompt, count) : null, logprobs: x.Logprobs?.Drain());
             }
             var flushed = await pipe.FlushAsync(ct);
+            x.Count = count;
             if (flushed.IsCompleted || flushed.IsCanceled) { state.Runner.Abort(sink); return; }
         }
-        if (text.Stopped) state.Runner.Abort(sink);
+        if (text.Stopped) EndOnStopString(state, sink);
         else if (sink.FinishReason == FinishReason.Abort)
         {
             // Headers are gone: end the stream with an error event, as vLLM does, and no [DONE].
@@ -142,9 +184,18 @@ public static class GenerationHandler
         var tail = text.Finish();
         if (tail.Length > 0) sse.Chunk(tail, null, g.ContinuousUsage ? Usage.Of(prompt, count) : null);
         var usage = Usage.Of(prompt, count);
-        sse.Chunk(chat ? null : "", Reason(sink, text), g.ContinuousUsage ? usage : null);
+        var reason = Reason(sink, text);
+        sse.Chunk(chat ? null : "", reason, g.ContinuousUsage ? usage : null);
         if (g.IncludeUsage) sse.UsageChunk(usage);
         sse.Done();
         await pipe.FlushAsync(ct);
+        (x.Count, x.Reason) = (count, reason);
+    }
+
+    private static void LogFinished(ServerState state, Exchange x)
+    {
+        var r = x.Sink.Request;
+        state.RequestLog.LogInformation("{Id} {Kind} finished: {Reason}, {Prompt} prompt + {Generated} generated tokens, TTFT {Ttft:0.000} s, total {Elapsed:0.000} s, rate {Rate} tok/s",
+            x.Id, x.Chat ? "chat" : "completion", x.Reason, x.G.PromptTokens.Length, x.Count, x.Ttft, state.Runner.Clock.Now - r.ArrivalTime, r.Rate);
     }
 }

@@ -19,4 +19,8 @@ public sealed record GenerationRequest
     public IReadOnlySet<int>? StopTokenIds { get; init; }
     public bool SkipSpecialTokens { get; init; } = true;
     public string? User { get; init; }
+    /// <summary>Completions with echo: the prompt's text, sent before the output.</summary>
+    public string? EchoText { get; init; }
+    /// <summary>response_format json_object: decoding is constrained to one JSON object.</summary>
+    public bool JsonObject { get; init; }
 }

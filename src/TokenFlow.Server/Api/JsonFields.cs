@@ -22,7 +22,8 @@ internal static class JsonFields
         if (!v.TryGetInt64(out var x))
         {
             // Accept integral floats such as 16.0, as Python servers do.
-            if (v.TryGetDouble(out var d) && d == Math.Floor(d) && d >= min && d <= max) x = (long)d;
+            // (double)long.MaxValue rounds up to 2^63, so compare against the next power below exclusively.
+            if (v.TryGetDouble(out var d) && d == Math.Floor(d) && d >= min && d < (double)max + 1 && (max < long.MaxValue || d < 9.2233720368547758e18)) x = (long)d;
             else throw ApiException.BadRequest($"'{name}' must be an integer between {min} and {max}", name);
         }
         if (x < min || x > max) throw ApiException.BadRequest($"'{name}' must be between {min} and {max}, got {x}", name);

@@ -13,18 +13,27 @@ public sealed class RequestParser(IModelHost model, ServerOptions options, ChatP
     public const int MaxStopStrings = 16;
     public const int MaxStopLength = 512;
 
+    /// <summary>Most alternatives per token for logprobs / top_logprobs (vLLM's default max_logprobs).</summary>
+    public const int MaxLogprobs = 20;
+
+    /// <summary>Accepted consumption rates, tokens/s; the top means "unpaced".</summary>
+    public const double MinRate = 0.01, MaxRate = 1e6;
+
     public GenerationRequest ParseCompletion(JsonElement root, HttpRequest http)
     {
         RequireObject(root);
         CheckModel(root);
         if (JsonFields.Get(root, "prompt") is not { } p) throw ApiException.BadRequest("'prompt' is required", "prompt");
-        if (JsonFields.Bool(root, "echo") == true) throw ApiException.BadRequest("'echo' is not supported", "echo");
-        if (JsonFields.Get(root, "logprobs") is { ValueKind: not JsonValueKind.False } lp && !(lp.ValueKind == JsonValueKind.Number && lp.TryGetInt32(out var n) && n == 0))
-            throw ApiException.BadRequest("'logprobs' is not supported", "logprobs");
-        _ = JsonFields.Int(root, "best_of", 1, 1);
+        var echo = JsonFields.Bool(root, "echo") ?? false;
+        int? logprobs = JsonFields.Get(root, "logprobs") is { ValueKind: JsonValueKind.False } ? null : (int?)JsonFields.Int(root, "logprobs", 0, MaxLogprobs);
+        if (echo && logprobs is not null) throw ApiException.BadRequest("'echo' together with 'logprobs' (prompt logprobs) is not supported", "echo");
+        if (JsonFields.Int(root, "best_of", 1, int.MaxValue) is > 1) throw ApiException.BadRequest("only best_of=1 is supported", "best_of");
         if (JsonFields.String(root, "suffix") is { Length: > 0 }) throw ApiException.BadRequest("'suffix' is not supported", "suffix");
-        var tokens = CompletionPrompt(p);
-        return ParseCommon(root, http, tokens, JsonFields.Int(root, "max_tokens", 1, int.MaxValue));
+        var tokens = CompletionPrompt(p, out var promptText);
+        return ParseCommon(root, http, tokens, JsonFields.Int(root, "max_tokens", 1, int.MaxValue), logprobs) with
+        {
+            EchoText = echo ? promptText ?? model.Tokenizer.Decode(tokens) : null,
+        };
     }
 
     public GenerationRequest ParseChat(JsonElement root, HttpRequest http)
@@ -32,13 +41,20 @@ public sealed class RequestParser(IModelHost model, ServerOptions options, ChatP
         RequireObject(root);
         CheckModel(root);
         var messages = ParseMessages(root);
-        if (JsonFields.Bool(root, "logprobs") == true) throw ApiException.BadRequest("'logprobs' is not supported", "logprobs");
-        if (JsonFields.Get(root, "tools") is { ValueKind: JsonValueKind.Array } tools && tools.GetArrayLength() > 0)
-            throw ApiException.BadRequest("'tools' are not supported by this server", "tools");
+        if (JsonFields.Bool(root, "echo") == true) throw ApiException.BadRequest("'echo' is not supported on chat completions", "echo");
+        var logprobs = JsonFields.Bool(root, "logprobs") ?? false;
+        var top = JsonFields.Int(root, "top_logprobs", 0, MaxLogprobs);
+        if (top is not null && !logprobs) throw ApiException.BadRequest("'top_logprobs' requires 'logprobs' to be true", "top_logprobs");
+        foreach (var name in (string[])["tools", "functions"])
+            if (JsonFields.Get(root, name) is { } tools && !(tools.ValueKind == JsonValueKind.Array && tools.GetArrayLength() == 0))
+                throw ApiException.BadRequest($"'{name}' (tool calling) is not supported by this server", name);
+        foreach (var name in (string[])["tool_choice", "function_call"])
+            if (JsonFields.Get(root, name) is { } choice && !(choice.ValueKind == JsonValueKind.String && choice.GetString() == "none"))
+                throw ApiException.BadRequest($"'{name}' (tool calling) is not supported by this server", name);
         var addGenerationPrompt = JsonFields.Bool(root, "add_generation_prompt") ?? true;
         var tokens = chat.Encode(messages, addGenerationPrompt);
         var max = JsonFields.Int(root, "max_completion_tokens", 1, int.MaxValue) ?? JsonFields.Int(root, "max_tokens", 1, int.MaxValue);
-        return ParseCommon(root, http, tokens, max);
+        return ParseCommon(root, http, tokens, max, logprobs ? (int)(top ?? 0) : null);
     }
 
     /// <summary>Chat messages as (role, text); content may be a string or an array of text parts.</summary>
@@ -73,7 +89,7 @@ public sealed class RequestParser(IModelHost model, ServerOptions options, ChatP
         return string.Join("\n", parts);
     }
 
-    private GenerationRequest ParseCommon(JsonElement root, HttpRequest http, int[] prompt, long? maxTokens)
+    private GenerationRequest ParseCommon(JsonElement root, HttpRequest http, int[] prompt, long? maxTokens, int? logprobs)
     {
         var ctx = model.ContextLength;
         if (prompt.Length >= ctx)
@@ -96,6 +112,11 @@ public sealed class RequestParser(IModelHost model, ServerOptions options, ChatP
         var stream = JsonFields.Bool(root, "stream") ?? false;
         var user = JsonFields.String(root, "user");
         var skipSpecial = JsonFields.Bool(root, "skip_special_tokens") ?? true;
+        var presence = JsonFields.Double(root, "presence_penalty", -2, 2) ?? 0;
+        var frequency = JsonFields.Double(root, "frequency_penalty", -2, 2) ?? 0;
+        var repetition = JsonFields.Double(root, "repetition_penalty", 0, 10, minExclusive: true) ?? 1;
+        var minP = JsonFields.Double(root, "min_p", 0, 1) ?? 0;
+        var json = JsonObjectFormat(root);
 
         bool includeUsage = false, continuous = false;
         if (JsonFields.Get(root, "stream_options") is { } so)
@@ -116,7 +137,14 @@ public sealed class RequestParser(IModelHost model, ServerOptions options, ChatP
                 TopP = (float)topP,
                 TopK = topK < 0 ? 0 : (int)topK,
                 Seed = seed is { } s ? unchecked((ulong)s) : null,
+                PresencePenalty = (float)presence,
+                FrequencyPenalty = (float)frequency,
+                RepetitionPenalty = (float)repetition,
+                MinP = (float)minP,
+                LogitBias = LogitBias(root),
+                Logprobs = logprobs,
             },
+            JsonObject = json,
             ConsumptionRate = Rate(root, http),
             Priority = (int)priority,
             Stream = stream,
@@ -131,18 +159,49 @@ public sealed class RequestParser(IModelHost model, ServerOptions options, ChatP
         };
     }
 
-    /// <summary>Body field <c>consumption_rate</c> wins over the X-Consumption-Rate header; else the server default.</summary>
+    /// <summary>Body field <c>consumption_rate</c> wins over the X-Consumption-Rate header; else the server default. Always finite, in [MinRate, MaxRate].</summary>
     private double Rate(JsonElement root, HttpRequest http)
     {
-        const double maxRate = 1e9;
-        if (JsonFields.Double(root, "consumption_rate", 0, maxRate, minExclusive: true) is { } r) return r;
+        if (JsonFields.Double(root, "consumption_rate", MinRate, MaxRate) is { } r) return r;
         if (http.Headers.TryGetValue("X-Consumption-Rate", out var hv))
         {
-            if (hv.Count != 1 || !double.TryParse(hv[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var h) || !double.IsFinite(h) || h <= 0 || h > maxRate)
-                throw ApiException.BadRequest("header X-Consumption-Rate must be one positive number of tokens/s (at most 1e9)", "X-Consumption-Rate");
+            if (hv.Count != 1 || !double.TryParse(hv[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var h) || !double.IsFinite(h) || h < MinRate || h > MaxRate)
+                throw ApiException.BadRequest($"header X-Consumption-Rate must be one number of tokens/s in [{MinRate}, {MaxRate:0e0}]", "X-Consumption-Rate");
             return h;
         }
         return options.DefaultConsumptionRate;
+    }
+
+    /// <summary>OpenAI's logit_bias: {"token id": bias in [−100, 100]}.</summary>
+    private Dictionary<int, float>? LogitBias(JsonElement root)
+    {
+        if (JsonFields.Get(root, "logit_bias") is not { } b) return null;
+        if (b.ValueKind != JsonValueKind.Object) throw ApiException.BadRequest("'logit_bias' must be an object mapping token ids to biases", "logit_bias");
+        var vocab = model.Tokenizer.VocabSize;
+        var map = new Dictionary<int, float>();
+        foreach (var e in b.EnumerateObject())
+        {
+            if (!int.TryParse(e.Name, NumberStyles.None, CultureInfo.InvariantCulture, out var id) || id < 0 || id >= vocab)
+                throw ApiException.BadRequest($"'logit_bias' keys must be token ids in [0, {vocab}), got '{Trim(e.Name)}'", "logit_bias");
+            if (e.Value.ValueKind != JsonValueKind.Number || !e.Value.TryGetDouble(out var v) || !double.IsFinite(v) || v < -100 || v > 100)
+                throw ApiException.BadRequest($"'logit_bias' values must be numbers in [-100, 100] (token {id})", "logit_bias");
+            map[id] = (float)v;
+        }
+        return map.Count == 0 ? null : map;
+    }
+
+    /// <summary>response_format: "text" (default) or "json_object" (constrained decoding); anything else is refused.</summary>
+    private static bool JsonObjectFormat(JsonElement root)
+    {
+        if (JsonFields.Get(root, "response_format") is not { } f) return false;
+        if (f.ValueKind != JsonValueKind.Object) throw ApiException.BadRequest("'response_format' must be an object with a 'type'", "response_format");
+        return JsonFields.String(f, "type") switch
+        {
+            null or "text" => false,
+            "json_object" => true,
+            "json_schema" => throw ApiException.BadRequest("response_format type 'json_schema' is not supported; use 'json_object'", "response_format"),
+            var t => throw ApiException.BadRequest($"unknown response_format type '{Trim(t)}' (expected text or json_object)", "response_format"),
+        };
     }
 
     private static IReadOnlyList<string> Stops(JsonElement root)
@@ -172,12 +231,14 @@ public sealed class RequestParser(IModelHost model, ServerOptions options, ChatP
         return set.Count == 0 ? null : set;
     }
 
-    private int[] CompletionPrompt(JsonElement p)
+    private int[] CompletionPrompt(JsonElement p, out string? text)
     {
+        text = null;
         switch (p.ValueKind)
         {
             case JsonValueKind.String:
-                return Encode(JsonFields.Text(p, "prompt"), "prompt");
+                text = JsonFields.Text(p, "prompt");
+                return Encode(text, "prompt");
             case JsonValueKind.Array:
                 var len = p.GetArrayLength();
                 if (len == 0) throw ApiException.BadRequest("'prompt' must not be empty", "prompt");
@@ -185,7 +246,8 @@ public sealed class RequestParser(IModelHost model, ServerOptions options, ChatP
                 if (first.ValueKind == JsonValueKind.String)
                 {
                     if (len > 1) throw ApiException.BadRequest("only one prompt per request is supported (batched prompts would need n>1 choices)", "prompt");
-                    return Encode(JsonFields.Text(first, "prompt"), "prompt");
+                    text = JsonFields.Text(first, "prompt");
+                    return Encode(text, "prompt");
                 }
                 if (first.ValueKind == JsonValueKind.Array)
                 {

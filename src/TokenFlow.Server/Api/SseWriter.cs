@@ -19,7 +19,7 @@ public sealed class SseWriter(PipeWriter pipe, bool chat, string id, long create
     private Utf8JsonWriter Json => _writer ??= new Utf8JsonWriter(_buffer, Options);
 
     /// <summary>A content chunk; <paramref name="role"/> only in a chat stream's first chunk.</summary>
-    public void Chunk(string? text, string? finishReason, Usage? continuousUsage = null, string? role = null)
+    public void Chunk(string? text, string? finishReason, Usage? continuousUsage = null, string? role = null, object? logprobs = null)
     {
         var w = Begin();
         w.WriteStartArray("choices");
@@ -33,7 +33,12 @@ public sealed class SseWriter(PipeWriter pipe, bool chat, string id, long create
             w.WriteEndObject();
         }
         else w.WriteString("text", text ?? "");
-        w.WriteNull("logprobs");
+        if (logprobs is null) w.WriteNull("logprobs");
+        else
+        {
+            w.WritePropertyName("logprobs");
+            JsonSerializer.Serialize(w, logprobs, logprobs.GetType(), ApiJson.Options);
+        }
         if (finishReason is null) w.WriteNull("finish_reason"); else w.WriteString("finish_reason", finishReason);
         w.WriteEndObject();
         w.WriteEndArray();

@@ -12,7 +12,6 @@ namespace TokenFlow.Server.Dashboard;
 /// </summary>
 public static class DashboardEndpoints
 {
-    private const int MaxStreams = 256;
     private static readonly Lazy<byte[]> Page = new(() =>
     {
         using var s = Assembly.GetExecutingAssembly().GetManifestResourceStream("TokenFlow.Server.Dashboard.dashboard.html")
@@ -55,14 +54,19 @@ public static class DashboardEndpoints
     {
         var s = state.Runner.Engine.Snapshot;
         var now = state.Runner.Clock.Now;
-        var streams = s.Streams.Take(MaxStreams).Select(x => new DashboardStream(
+        // Most urgent first (least slack), capped; the page shows how many more there are.
+        var cap = Math.Max(1, state.Options.DashboardMaxStreams);
+        var streams = s.Streams.OrderBy(x => Finite(x.Slack)).ThenBy(x => x.ArrivalTime).Take(cap).Select(x => new DashboardStream(
             x.Id.Length > 14 ? x.Id[^8..] : x.Id,
-            Kind(x.State), x.State.ToString(), x.Generated, x.Buffer, Math.Round(x.Slack, 3), x.Rate, Math.Round(Math.Max(0, s.Time - x.ArrivalTime), 2))).ToList();
+            Kind(x.State), x.State.ToString(), x.Generated, x.Buffer, Finite(Math.Round(x.Slack, 3)), Finite(Math.Round(x.Rate, 2)), Math.Round(Math.Max(0, s.Time - x.ArrivalTime), 2))).ToList();
         return new DashboardState(
             state.ModelName, state.Options.Policy, Math.Round(now, 3), s.Streams.Count, s.Waiting, s.Running, s.Paused,
             s.DeviceBlocksUsed, s.DeviceBlocksTotal, s.HostBlocksUsed, s.HostBlocksTotal,
-            s.GeneratedTokens, s.SwapPreemptions, s.RecomputePreemptions, streams, state.History.Recent(now, 180));
+            s.GeneratedTokens, s.SwapPreemptions, s.RecomputePreemptions, streams, s.Streams.Count - streams.Count, state.History.Recent(now, 180));
     }
+
+    /// <summary>JSON has no ∞ or NaN; the request's rate range keeps them out, and this keeps a bug from turning into a 500.</summary>
+    private static double Finite(double x) => double.IsFinite(x) ? x : 0;
 
     private static string Kind(RequestState st) => st switch
     {
@@ -77,6 +81,6 @@ public static class DashboardEndpoints
 public sealed record DashboardState(
     string Model, string Policy, double Time, int Streams, int Waiting, int Running, int Paused,
     int DeviceUsed, int DeviceTotal, int HostUsed, int HostTotal, long GeneratedTokens, long SwapPreemptions, long RecomputePreemptions,
-    IReadOnlyList<DashboardStream> Active, IReadOnlyList<HistoryPoint> History);
+    IReadOnlyList<DashboardStream> Active, int Hidden, IReadOnlyList<HistoryPoint> History);
 
 public sealed record DashboardStream(string Id, string Kind, string State, int Generated, int Buffer, double Slack, double Rate, double Age);

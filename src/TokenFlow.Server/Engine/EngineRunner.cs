@@ -122,11 +122,15 @@ public sealed class EngineRunner : IEngineObserver, IDisposable
         if (_live.TryGetValue(request, out var sink)) sink.State = request.State;
     }
 
+    void IEngineObserver.OnIteration(int tokens) => _listener?.OnIteration(tokens);
+
     void IEngineObserver.OnFinished(Request request)
     {
         if (!_live.TryGetValue(request, out var sink)) return;
-        _listener?.OnFinished(request);
-        Finish(request, sink, request.FinishReason ?? FinishReason.Abort);
+        var reason = request.FinishReason ?? FinishReason.Abort;
+        if (reason == FinishReason.Abort && sink.StoppedByString) reason = FinishReason.Stop;
+        _listener?.OnFinished(request, reason);
+        Finish(request, sink, reason);
     }
 
     public void Dispose()
@@ -144,5 +148,8 @@ public interface IRunnerListener
     void OnFirstToken(Request request, double ttftSeconds);
     void OnInterToken(double seconds);
     void OnToken(Request request, double time);
-    void OnFinished(Request request);
+    /// <summary>A request ended; <paramref name="reason"/> counts a stop-string end as Stop, though the engine saw an abort.</summary>
+    void OnFinished(Request request, FinishReason reason);
+    /// <summary>One engine iteration computed <paramref name="tokens"/> tokens (prefill and decode).</summary>
+    void OnIteration(int tokens) { }
 }

@@ -35,6 +35,11 @@ public sealed class StreamSink
     internal bool Queued { get; set; } = true;
     internal double LastTokenTime { get; set; } = double.NaN;
 
+    /// <summary>Set by the HTTP side before it aborts a request whose text hit a stop string: it finished as "stop".</summary>
+    public bool StoppedByString => Volatile.Read(ref _stopString) != 0;
+    private int _stopString;
+    public void MarkStoppedByString() => Volatile.Write(ref _stopString, 1);
+
     internal bool TryCancel() => Interlocked.Exchange(ref _cancelled, 1) == 0;
 
     internal void OnToken(int token)
