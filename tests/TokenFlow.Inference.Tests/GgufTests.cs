@@ -65,7 +65,8 @@ public sealed class GgufTests : IDisposable
         // Same seed → the same underlying weights, so logits agree up to the format's rounding.
         var want = reference.ComputeLogits(prompt);
         var got = m.ComputeLogits(prompt);
-        var tol = type switch { GgmlType.F32 => 0f, GgmlType.F16 => 2e-3f, _ => 3e-2f };
+        // Q8_0 runs integer dot products on Q8_0-quantized activations, as llama.cpp does: the 8e-2 for quantized types.
+        var tol = type switch { GgmlType.F32 => 0f, GgmlType.F16 => 2e-3f, _ => 8e-2f };
         for (var i = 0; i < want.Length; i++) Assert.InRange(got[i], want[i] - tol, want[i] + tol);
     }
 

@@ -69,7 +69,7 @@ public sealed unsafe class CpuModelExecutor : IExecutor, IKvBlockCopier, IDispos
             gemmScratch[t] = (nint)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _workerScratch[2 * t][0]);
             scores[t] = (nint)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _workerScratch[2 * t + 1][0]);
         }
-        _gemm = new Execution.GemmJob(gemmScratch);
+        _gemm = new Execution.GemmJob(gemmScratch, maxCols);
         _attention = new Execution.AttentionJob(scores)
         {
             Arena = Device, Heads = _c.Heads, KvHeads = _c.KvHeads, HeadDim = _c.HeadDim, Dim = _c.QDim, Scale = _scale,
@@ -251,6 +251,7 @@ public sealed unsafe class CpuModelExecutor : IExecutor, IKvBlockCopier, IDispos
         if (_disposed) return;
         _disposed = true;
         _pool.Dispose();
+        _gemm.Dispose();
         Device.Dispose();
         Host.Dispose();
     }

@@ -42,6 +42,8 @@ internal static class GgufArchitecture
                 throw new NotSupportedException($"{path}: split GGUF files (split.count {value}) are not supported; merge them with llama-gguf-split --merge");
             if (!key.StartsWith(prefix, StringComparison.Ordinal)) continue;
             var k = key[prefix.Length..];
+            if (k == "rope.scaling.type" && value is not ("none" or "linear"))
+                throw new NotSupportedException($"{path}: {key} = {Show(value)} is not supported (supported: none, linear, and llama3-style rope_freqs.weight)");
             if (Honoured.Contains(k) || Descriptive.Contains(k)) continue;
             if (Neutral.TryGetValue(k, out var off) && g.TryGetNumber(key, out var v) && v == off) continue;
             throw new NotSupportedException($"{path}: GGUF key '{key}' = {Show(value)} is not supported by this engine " +
