@@ -35,6 +35,8 @@ public sealed unsafe class LoadedModel : IDisposable
     internal SentencePieceBpeTokenizer SpTokenizer { get; }
     internal LlamaWeights Weights { get; }
     public string? ChatTemplate { get; }
+    /// <summary>False when loaded weights-only with a placeholder tokenizer (benchmarks).</summary>
+    public bool HasFileTokenizer { get; private init; } = true;
 
     /// <summary>KV bytes per position: K and V, every layer, fp32.</summary>
     public long KvBytesPerToken => 2L * Config.Layers * Config.KvDim * sizeof(float);
@@ -52,7 +54,8 @@ public sealed unsafe class LoadedModel : IDisposable
     /// Loads a GGUF (detected by magic) or a llama2.c version-0 checkpoint. For a .bin without
     /// <paramref name="tokenizerPath"/>, tok{vocab}.bin or tokenizer.bin beside it is used.
     /// </summary>
-    public static LoadedModel Load(string modelPath, string? tokenizerPath = null)
+    /// <param name="weightsOnly">For benchmarks: a GGUF whose tokenizer kind is not supported still loads, with a byte-level placeholder tokenizer (<see cref="HasFileTokenizer"/> false).</param>
+    public static LoadedModel Load(string modelPath, string? tokenizerPath = null, bool weightsOnly = false)
     {
         if (!File.Exists(modelPath)) throw new FileNotFoundException($"{modelPath}: model file not found", modelPath);
         if (GgufFile.HasMagic(modelPath))
@@ -60,10 +63,14 @@ public sealed unsafe class LoadedModel : IDisposable
             var g = GgufFile.Open(modelPath);
             try
             {
-                var (config, weights, tok, name, template) = GgufModelLoader.Load(g);
-                if (tokenizerPath is not null) tok = SentencePieceBpeTokenizer.LoadLlama2c(tokenizerPath, config.VocabSize);
+                var (config, weights) = GgufModelLoader.LoadWeights(g);
+                var name = g.Get<string>("general.name") ?? System.IO.Path.GetFileNameWithoutExtension(modelPath);
+                var hasTokenizer = true;
+                SentencePieceBpeTokenizer tok;
+                try { tok = tokenizerPath is not null ? SentencePieceBpeTokenizer.LoadLlama2c(tokenizerPath, config.VocabSize) : GgufModelLoader.LoadTokenizer(g, config.VocabSize); }
+                catch (NotSupportedException) when (weightsOnly) { tok = SentencePieceBpeTokenizer.CreateByteLevel(); hasTokenizer = false; }
                 var (packed, buffer) = WeightPacking.Pack(weights, g.File.Base, g.File.Length);
-                return new LoadedModel(name, "gguf", config, packed, tok, template, buffer is null ? [g] : [g, buffer], modelPath);
+                return new LoadedModel(name, "gguf", config, packed, tok, g.Get<string>("tokenizer.chat_template"), buffer is null ? [g] : [g, buffer], modelPath) { HasFileTokenizer = hasTokenizer };
             }
             catch { g.Dispose(); throw; }
         }

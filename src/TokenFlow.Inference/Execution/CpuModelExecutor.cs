@@ -53,8 +53,7 @@ public sealed unsafe class CpuModelExecutor : IExecutor, IKvBlockCopier, IDispos
         _pool = new Execution.WorkerPool(threads ?? Environment.ProcessorCount);
         // The table covers the model's context; llama2.c-converted GGUFs understate it (128), so allow at least 2048.
         // A sliding window (phi3) caps the positions, so full attention equals windowed attention.
-        var positions = _c.SlidingWindow is { } window ? Math.Min(window, Math.Max(_c.ContextLength, 2048)) : Math.Max(_c.ContextLength, 2048);
-        _rope = new RopeTable(_c.HeadDim, positions, _c.RopeTheta, _c.Rope);
+        _rope = new RopeTable(_c.HeadDim, _c.MaxPositions, _c.RopeTheta, _c.Rope);
         _sampler = new TokenSampler(_c.VocabSize);
         _sampleWork = new float[_c.VocabSize];
         _scale = MathF.Sqrt(_c.HeadDim);

@@ -24,6 +24,9 @@ public sealed record ModelConfig(
 
     public int KvDim => KvHeads * HeadDim;
 
+    /// <summary>Positions a sequence may use: the context (at least 2048: llama2.c conversions understate it), capped at the sliding window.</summary>
+    public int MaxPositions => SlidingWindow is { } w ? Math.Min(w, Math.Max(ContextLength, 2048)) : Math.Max(ContextLength, 2048);
+
     /// <summary>Width of the attention output (heads × head_dim); differs from <see cref="Dim"/> when head_dim comes from metadata.</summary>
     public int QDim => Heads * HeadDim;
 
