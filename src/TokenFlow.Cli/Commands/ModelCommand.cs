@@ -29,7 +29,7 @@ internal static class ModelCommand
         cmd.SetAction(p => CliErrors.Guard(() =>
         {
             var path = p.GetValue(file)!;
-            using var m = LoadedModel.Load(path, p.GetValue(tokenizer));
+            using var m = LoadedModel.Load(path, p.GetValue(tokenizer), weightsOnly: true);
             var c = m.Config;
             var o = Console.Out;
             o.WriteLine($"file:          {Path.GetFullPath(path)} ({new FileInfo(path).Length:N0} bytes)");
@@ -44,7 +44,8 @@ internal static class ModelCommand
             o.WriteLine($"classifier:    {(m.TiedClassifier ? "tied to token embedding" : "separate")}");
             o.WriteLine($"kv per token:  {m.KvBytesPerToken:N0} bytes (fp32)");
             var t = m.Tokenizer;
-            o.WriteLine($"tokenizer:     SentencePiece BPE, {t.VocabSize} pieces, bos {t.BosId}, eos {t.EosId} ({(m.Format == "gguf" ? "GGUF metadata, tokenizer.ggml.model = llama" : "llama2.c tokenizer.bin")})");
+            if (!m.HasFileTokenizer) o.WriteLine("tokenizer:     this file's tokenizer.ggml.model is not supported by this build (weights only)");
+            else o.WriteLine($"tokenizer:     SentencePiece BPE, {t.VocabSize} pieces, bos {t.BosId}, eos {t.EosId} ({(m.Format == "gguf" ? "GGUF metadata, tokenizer.ggml.model = llama" : "llama2.c tokenizer.bin")})");
             o.WriteLine($"chat template: {(m.ChatTemplate is null ? "none" : $"{m.ChatTemplate.Length} chars")}");
             if (m.Format == "gguf")
             {

@@ -74,6 +74,7 @@ internal sealed unsafe class DecodedRow : IDisposable
                     var qh = *(uint*)(x + (min ? 4 : 2));
                     var qs = x + (min ? 8 : 6);
                     var off = min ? 0 : -16;
+                    if (Kernels.Widen.Q5Block(qs, qh, w, (short)off)) continue;
                     for (var j = 0; j < 16; j++)
                     {
                         w[j] = (short)(((qs[j] & 0x0F) | ((int)((qh >> j) << 4) & 0x10)) + off);
@@ -177,6 +178,7 @@ internal sealed unsafe class DecodedRow : IDisposable
             var qh = x + 128;
             var sc = (sbyte*)(x + 192);
             for (var n = 0; n < 256; n += 128, w += 128, ql += 64, qh += 32, sc += 8)
+                if (!Kernels.Widen.Q6Half(ql, qh, sc, w))
                 for (var l = 0; l < 32; l++)
                 {
                     var s = l / 16;

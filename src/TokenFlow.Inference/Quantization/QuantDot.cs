@@ -10,7 +10,8 @@ namespace TokenFlow.Inference.Quantization;
 /// present) and scalar paths give bit-identical results; the path is chosen once at start-up.
 /// <list type="bullet">
 /// <item>32-element types: 16 float lanes; block b adds lane j = w[2j]x[2j] + w[2j+1]x[2j+1] (int)
-/// times d_w·d_x with one FMA; the lanes are summed in order, then Σ m_w·s_x for types with a minimum.</item>
+/// times d_w·d_x with one FMA; the lanes are summed pairwise (16 → 8 → 4 → 2 → 1), then Σ m_w·s_x for
+/// types with a minimum.</item>
 /// <item>K-quants: per super-block the exact sum Σ w·x (scales already folded in) and Σ min·bsum, then
 /// y += d_x·d·Σwx − d_x·dmin·Σmin·bsum in scalar float.</item>
 /// </list>
@@ -38,7 +39,10 @@ internal static unsafe class QuantDot
                 var p = Avx512BW.MultiplyAddAdjacent(Vector512.Load(w.W + b * 32), Vector512.Load(x + b * 32));
                 acc = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(p), Vector512.Create(w.D[b] * dx[b]), acc);
             }
-            for (var j = 0; j < 16; j++) sum += acc.GetElement(j);
+            var t8 = acc.GetLower() + acc.GetUpper();
+            var t4 = t8.GetLower() + t8.GetUpper();
+            var t2 = t4.GetLower() + t4.GetUpper();
+            sum = t2.GetElement(0) + t2.GetElement(1);
         }
         else if (Current == Path.Avx2)
         {
@@ -51,8 +55,10 @@ internal static unsafe class QuantDot
                 lo = Fma.MultiplyAdd(Avx.ConvertToVector256Single(Madd(Vector256.Load(wp), Vector256.Load(xp))), s, lo);
                 hi = Fma.MultiplyAdd(Avx.ConvertToVector256Single(Madd(Vector256.Load(wp + 16), Vector256.Load(xp + 16))), s, hi);
             }
-            for (var j = 0; j < 8; j++) sum += lo.GetElement(j);
-            for (var j = 0; j < 8; j++) sum += hi.GetElement(j);
+            var t8 = lo + hi;
+            var t4 = t8.GetLower() + t8.GetUpper();
+            var t2 = t4.GetLower() + t4.GetUpper();
+            sum = t2.GetElement(0) + t2.GetElement(1);
         }
         else
         {
@@ -66,7 +72,11 @@ internal static unsafe class QuantDot
                 for (var j = 0; j < 16; j++)
                     lanes[j] = MathF.FusedMultiplyAdd(wp[2 * j] * xp[2 * j] + wp[2 * j + 1] * xp[2 * j + 1], s, lanes[j]);
             }
-            for (var j = 0; j < 16; j++) sum += lanes[j];
+            // The same pairwise tree as the vector paths: 16 → 8 → 4 → 2 → 1.
+            for (var j = 0; j < 8; j++) lanes[j] += lanes[j + 8];
+            for (var j = 0; j < 4; j++) lanes[j] += lanes[j + 4];
+            for (var j = 0; j < 2; j++) lanes[j] += lanes[j + 2];
+            sum = lanes[0] + lanes[1];
         }
         if (w.HasMin)
         {
