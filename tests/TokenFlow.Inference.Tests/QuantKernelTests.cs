@@ -58,6 +58,14 @@ public sealed unsafe class QuantKernelTests
             }
         }
         finally { QuantDot.Current = saved; }
+        // One activation row takes the decode path (Q8_0 straight from its blocks on AVX-512): the same bits as row 0 of the batch.
+        var single = new float[rows];
+        fixed (float* xp = x, yp = single)
+        {
+            act.Quantize(xp, 1, cols, legacy: true, k: true);
+            QuantGemm.Run(w, act, 1, yp, rows, 0, rows, decoded);
+        }
+        Assert.True(single.SequenceEqual(results[QuantDot.Best].Take(rows)), $"{type}: batch-1 path differs");
         Assert.True(results.Count >= 1);
         var reference = results[QuantDot.Path.Scalar];
         foreach (var (path, y) in results) Assert.True(reference.SequenceEqual(y), $"{type}: {path} differs from scalar");

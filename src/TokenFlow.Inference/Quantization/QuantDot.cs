@@ -130,6 +130,23 @@ internal static unsafe class QuantDot
         return y;
     }
 
+    /// <summary>A Q8_0 row straight from its blocks: the same values and operations as <see cref="Legacy"/> on its decoded form (AVX-512 path).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float Q8_0Direct(byte* row, int cols, short* x, float* dx)
+    {
+        var acc = Vector512<float>.Zero;
+        for (var b = 0; b < cols / 32; b++, row += 34)
+        {
+            var wv = Avx512BW.ConvertToVector512Int16(Vector256.Load((sbyte*)(row + 2)));
+            var p = Avx512BW.MultiplyAddAdjacent(wv, Vector512.Load(x + b * 32));
+            acc = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(p), Vector512.Create(Dequantizer.H(row) * dx[b]), acc);
+        }
+        var t8 = acc.GetLower() + acc.GetUpper();
+        var t4 = t8.GetLower() + t8.GetUpper();
+        var t2 = t4.GetLower() + t4.GetUpper();
+        return t2.GetElement(0) + t2.GetElement(1);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> Madd(Vector256<short> a, Vector256<short> b) =>
         AvxVnni.IsSupported ? AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, a, b) : Avx2.MultiplyAddAdjacent(a, b);

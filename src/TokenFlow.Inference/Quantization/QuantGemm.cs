@@ -15,6 +15,12 @@ internal static unsafe class QuantGemm
     public static void Run(WeightMatrix w, QuantizedActivations x, int rows, float* y, int ldy, int n0, int n1, DecodedRow scratch)
     {
         var isK = GgmlTypeInfo.BlockSize(w.Type) == GgmlTypeInfo.QK_K;
+        if (rows == 1 && w.Type == GgmlType.Q8_0 && QuantDot.Current == QuantDot.Path.Avx512)
+        {
+            // Decode (B=1): nothing to reuse a decoded row for, so widen the int8 blocks in registers instead.
+            for (var n = n0; n < n1; n++) y[n] = QuantDot.Q8_0Direct(w.Data + n * w.RowBytes, w.Cols, x.Q8Row(0, false), x.Scale32(0));
+            return;
+        }
         for (var n = n0; n < n1; n++)
         {
             scratch.Decode(w.Type, w.Data + n * w.RowBytes, w.Cols);
