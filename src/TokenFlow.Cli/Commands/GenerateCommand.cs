@@ -21,7 +21,10 @@ internal static class GenerateCommand
         var seed = new Option<ulong?>("--seed") { Description = "RNG seed (default: random)" };
         var json = new Option<bool>("--json") { Description = "Print {\"prompt_tokens\",\"tokens\",\"text\"} instead of streaming" };
         var threads = new Option<int?>("--threads") { Description = "Compute threads (default: all cores)" };
-        var cmd = new Command("generate", "Generate text from a prompt with the CPU engine") { model, tokenizer, prompt, maxTokens, temperature, topP, topK, seed, json, threads };
+        var promptIds = new Option<string?>("--prompt-ids") { Description = "Comma-separated token ids used as the prompt exactly as given (no BOS added); replaces --prompt" };
+        var ignoreEos = new Option<bool>("--ignore-eos") { Description = "Generate exactly --max-tokens, through EOS and stop tokens" };
+        var logits = new Option<bool>("--logits") { Description = "With --json: add last_logits, all logits after the prompt" };
+        var cmd = new Command("generate", "Generate text from a prompt with the CPU engine") { model, tokenizer, prompt, maxTokens, temperature, topP, topK, seed, json, threads, promptIds, ignoreEos, logits };
         cmd.SetAction(p => CliErrors.Guard(() =>
         {
             var max = p.GetValue(maxTokens);
@@ -43,19 +46,25 @@ internal static class GenerateCommand
                 // llama2.c models reproduce run.c's sampler exactly (its top-p cut-off and RNG).
                 RunCCompatible = m.Format == "llama2c" && tk == 0,
             };
-            var promptTokens = m.Tokenizer.Encode(p.GetValue(prompt) ?? "");
             var asJson = p.GetValue(json);
+            if (p.GetValue(logits) && !asJson) throw new CliException("--logits needs --json");
+            var ids = p.GetValue(promptIds);
+            if (ids is not null && !string.IsNullOrEmpty(p.GetValue(prompt))) throw new CliException("give --prompt or --prompt-ids, not both");
+            var promptTokens = ids is null ? m.Tokenizer.Encode(p.GetValue(prompt) ?? "") : ParseIds(ids, m.Config.VocabSize);
             var stdout = Console.Out;
             if (!asJson) stdout.Write(m.Tokenizer.Decode(promptTokens));
-            var result = TextGenerator.Generate(m, promptTokens, max, sampling, asJson ? null : s => { stdout.Write(s); stdout.Flush(); }, p.GetValue(threads));
+            var result = TextGenerator.Generate(m, promptTokens, max, sampling, asJson ? null : s => { stdout.Write(s); stdout.Flush(); }, p.GetValue(threads), p.GetValue(ignoreEos));
             if (asJson)
             {
-                stdout.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+                var fields = new Dictionary<string, object>
                 {
                     ["prompt_tokens"] = result.PromptTokens,
                     ["tokens"] = result.Tokens,
                     ["text"] = result.Text,
-                }));
+                };
+                // The executor's logits do not depend on threads or batching, so a separate pass gives the engine's values.
+                if (p.GetValue(logits)) fields["last_logits"] = m.ComputeLogits(promptTokens, p.GetValue(threads));
+                stdout.WriteLine(JsonSerializer.Serialize(fields));
             }
             else
             {
@@ -65,5 +74,18 @@ internal static class GenerateCommand
             return 0;
         }));
         return cmd;
+    }
+
+    private static int[] ParseIds(string text, int vocab)
+    {
+        var parts = text.Split(',', StringSplitOptions.TrimEntries);
+        var ids = new int[parts.Length];
+        for (var i = 0; i < parts.Length; i++)
+        {
+            if (!int.TryParse(parts[i], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out ids[i]) || ids[i] >= vocab)
+                throw new CliException($"--prompt-ids: '{parts[i]}' is not a token id in [0, {vocab})");
+        }
+        if (ids.Length == 0) throw new CliException("--prompt-ids is empty");
+        return ids;
     }
 }

@@ -35,14 +35,13 @@ internal static class ModelCommand
             o.WriteLine($"file:          {Path.GetFullPath(path)} ({new FileInfo(path).Length:N0} bytes)");
             o.WriteLine($"format:        {m.Format}");
             o.WriteLine($"name:          {m.Name}");
-            o.WriteLine("architecture:  llama");
+            WriteWeightInfo(o, m, path);
             o.WriteLine($"shape:         dim {c.Dim}, hidden {c.HiddenDim}, layers {c.Layers}, heads {c.Heads}, kv_heads {c.KvHeads}, head_dim {c.HeadDim}");
             o.WriteLine($"vocab:         {c.VocabSize}");
             o.WriteLine($"context:       {c.ContextLength}");
-            o.WriteLine($"rope theta:    {c.RopeTheta.ToString(CultureInfo.InvariantCulture)} (adjacent pairs)");
+            o.WriteLine($"rope:          theta {c.RopeTheta.ToString(CultureInfo.InvariantCulture)}, {(m.Format == "gguf" ? c.Rope.ToString() : "adjacent pairs (run.c)")}{(c.SlidingWindow is { } sw ? $", sliding window {sw} (positions capped there)" : "")}");
             o.WriteLine($"norm eps:      {c.NormEps.ToString(CultureInfo.InvariantCulture)}");
             o.WriteLine($"classifier:    {(m.TiedClassifier ? "tied to token embedding" : "separate")}");
-            o.WriteLine($"tensor types:  {string.Join(", ", m.TensorTypes.Select(kv => $"{kv.Key}×{kv.Value}"))}");
             o.WriteLine($"kv per token:  {m.KvBytesPerToken:N0} bytes (fp32)");
             TokenizerInfo.Write(o, m);
             if (m.Format == "gguf")
@@ -57,16 +56,52 @@ internal static class ModelCommand
         return cmd;
     }
 
+    /// <summary>Architecture and the type of every tensor with counts (the weights half of <c>model info</c>).</summary>
+    private static void WriteWeightInfo(TextWriter o, LoadedModel m, string path)
+    {
+        o.WriteLine($"architecture:  {m.Config.Architecture}");
+        if (m.Format == "gguf")
+        {
+            using var g = GgufFile.Open(path);
+            var counts = g.Tensors.GroupBy(t => t.Type).OrderBy(t => t.Key).Select(t => $"{GgmlTypeInfo.Name(t.Key)}×{t.Count()}");
+            o.WriteLine($"tensor types:  {string.Join(", ", counts)} ({g.Tensors.Count} tensors)");
+            var matrices = g.Tensors.Where(t => t.Dims.Length == 2).GroupBy(t => t.Type).OrderBy(t => t.Key)
+                .Select(t => $"{GgmlTypeInfo.Name(t.Key)}: {string.Join(", ", t.Select(x => RoleOf(x.Name)).Distinct())}");
+            o.WriteLine($"matrices:      {string.Join("; ", matrices)}");
+            o.WriteLine($"kernels:       integer dot products on Q8 activations, {Inference.Quantization.QuantKernels.Path} path");
+        }
+        else o.WriteLine($"tensor types:  {string.Join(", ", m.TensorTypes.Select(kv => $"{kv.Key}×{kv.Value}"))}");
+    }
+
+    private static string RoleOf(string tensor)
+    {
+        var parts = tensor.Split('.');
+        return parts.Length >= 3 && parts[0] == "blk" ? parts[2] : parts[0];
+    }
+
     private static Command Synth()
     {
-        var shape = new Option<string>("--shape") { Description = $"One of {string.Join(", ", SynthShapes.All.Keys)}", Required = true };
+        var shape = new Option<string>("--shape") { Description = $"One of {string.Join(", ", SynthShapes.All.Keys.Concat(RealShapeSynthesizer.Shapes.Keys))}", Required = true };
         var seed = new Option<int>("--seed") { Description = "Weight seed", DefaultValueFactory = _ => 1 };
-        var type = new Option<string>("--type") { Description = "f32, f16 or q8_0", DefaultValueFactory = _ => "f32" };
+        var type = new Option<string>("--type") { Description = $"f32, f16 or q8_0; for {string.Join(", ", RealShapeSynthesizer.Shapes.Keys)}: {string.Join(", ", RealShapeSynthesizer.Types)}", DefaultValueFactory = _ => "f32" };
+        var vocab = new Option<string?>("--vocab") { Description = "Vocabulary GGUF whose tokenizer.* keys are copied (default: the shape's file in models/oracle/tokenizers)" };
         var output = new Option<string>("--out") { Description = "Output .gguf", Required = true };
         var tokenizer = new Option<string?>("--tokenizer") { Description = "32k llama2.c tokenizer.bin to embed (default: models/llama2-tokenizer/tokenizer.bin)" };
-        var cmd = new Command("synth", "Write a GGUF v3 llama model with seeded random weights at a real shape") { shape, seed, type, output, tokenizer };
+        var cmd = new Command("synth", "Write a GGUF v3 model with seeded random weights at a real shape") { shape, seed, type, output, tokenizer, vocab };
         cmd.SetAction(p => CliErrors.Guard(() =>
         {
+            if (RealShapeSynthesizer.Shapes.TryGetValue(p.GetValue(shape)!, out var real))
+            {
+                var t = p.GetValue(type)!.ToLowerInvariant();
+                if (!RealShapeSynthesizer.Types.Contains(t)) throw new CliException($"--type for {real.Name} must be one of {string.Join(", ", RealShapeSynthesizer.Types)}, not '{t}'");
+                var vocabPath = p.GetValue(vocab) ?? Path.Combine(ModelPaths.ModelsDir(), "oracle", "tokenizers", real.Vocabulary);
+                if (!File.Exists(vocabPath)) throw new CliException($"{vocabPath}: vocabulary GGUF not found (--vocab)");
+                var outFile = p.GetValue(output)!;
+                var timer = Stopwatch.StartNew();
+                RealShapeSynthesizer.Write(outFile, real, t, vocabPath, p.GetValue(seed));
+                Console.WriteLine($"wrote {outFile} ({new FileInfo(outFile).Length:N0} bytes, {real.Name} {t}) in {timer.Elapsed.TotalSeconds:F1} s");
+                return 0;
+            }
             var config = SynthShapes.Get(p.GetValue(shape)!);
             var ggml = p.GetValue(type)!.ToLowerInvariant() switch
             {
@@ -113,7 +148,7 @@ internal static class ModelCommand
             var runs = p.GetValue(repeat);
             if (runs < 1) throw new CliException("--repeat must be at least 1");
             using var m = LoadedModel.Load(ModelPaths.ResolveModel(p.GetValue(model)));
-            if (pp + tg > Math.Max(m.Config.ContextLength, 2048)) throw new CliException($"--prompt-tokens + --gen-tokens exceeds the model's positions");
+            if (pp + tg > m.Config.MaxPositions) throw new CliException($"--prompt-tokens + --gen-tokens exceeds the model's positions");
             var t = p.GetValue(threads) ?? Environment.ProcessorCount;
             Console.WriteLine($"model {m.Name} ({m.Format}, {string.Join(", ", m.TensorTypes.Keys)}), threads {t}, prompt {pp}, gen {tg}");
             ModelBenchmark.Run(m, 1, Math.Min(pp, 16), 4, t); // warm-up: JIT and page-in

@@ -13,13 +13,14 @@ public static class TextGenerator
         Generate(model, model.Tokenizer.Encode(prompt), maxTokens, sampling, onText, threads);
 
     /// <param name="onText">Receives generated text as it streams (never a broken UTF-8 character).</param>
+    /// <param name="ignoreEos">Generate exactly <paramref name="maxTokens"/> (within the model's positions), through EOS and stop tokens.</param>
     public static GenerationResult Generate(LoadedModel model, int[] promptTokens, int maxTokens, SamplingParams? sampling = null,
-        Action<string>? onText = null, int? threads = null)
+        Action<string>? onText = null, int? threads = null, bool ignoreEos = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxTokens, 1);
         if (promptTokens.Length == 0) throw new ArgumentException("the prompt has no tokens");
         const int bs = 16;
-        var positions = Math.Max(model.Config.ContextLength, 2048);
+        var positions = model.Config.MaxPositions;
         if (promptTokens.Length >= positions) throw new ArgumentException($"the prompt has {promptTokens.Length} tokens; the model allows {positions} positions");
         maxTokens = Math.Min(maxTokens, positions - promptTokens.Length);
         var blocks = (promptTokens.Length + maxTokens + bs) / bs + 1;
@@ -32,7 +33,8 @@ public static class TextGenerator
         using var engine = ModelEngineHost.Create(model, options, observer: observer, threads: threads);
         var request = new Request("generate", promptTokens, maxTokens, consumptionRate: 1e9, arrivalTime: engine.Clock.Now, sampling)
         {
-            StopTokenIds = model.StopTokenIds,
+            StopTokenIds = ignoreEos ? null : model.StopTokenIds,
+            IgnoreEos = ignoreEos,
         };
         var sw = Stopwatch.StartNew();
         engine.Post(request);

@@ -52,11 +52,12 @@ public sealed unsafe class CpuModelExecutor : IExecutor, IKvBlockCopier, IDispos
         Host = new Execution.KvArena(hostBlocks, blockSize, _c.Layers, _c.KvDim);
         _pool = new Execution.WorkerPool(threads ?? Environment.ProcessorCount);
         // The table covers the model's context; llama2.c-converted GGUFs understate it (128), so allow at least 2048.
-        _rope = new RopeTable(_c.HeadDim, Math.Max(_c.ContextLength, 2048), _c.RopeTheta);
+        // A sliding window (phi3) caps the positions, so full attention equals windowed attention.
+        _rope = new RopeTable(_c.HeadDim, _c.MaxPositions, _c.RopeTheta, _c.Rope);
         _sampler = new TokenSampler(_c.VocabSize);
         _sampleWork = new float[_c.VocabSize];
         _scale = MathF.Sqrt(_c.HeadDim);
-        var maxCols = Math.Max(_c.Dim, _c.HiddenDim);
+        var maxCols = Math.Max(Math.Max(_c.Dim, _c.QDim), _c.HiddenDim);
         _workerScratch = new float[_pool.Threads * 2][];
         var gemmScratch = new nint[_pool.Threads];
         var scores = new nint[_pool.Threads];
@@ -67,10 +68,10 @@ public sealed unsafe class CpuModelExecutor : IExecutor, IKvBlockCopier, IDispos
             gemmScratch[t] = (nint)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _workerScratch[2 * t][0]);
             scores[t] = (nint)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _workerScratch[2 * t + 1][0]);
         }
-        _gemm = new Execution.GemmJob(gemmScratch);
+        _gemm = new Execution.GemmJob(gemmScratch, maxCols);
         _attention = new Execution.AttentionJob(scores)
         {
-            Arena = Device, Heads = _c.Heads, KvHeads = _c.KvHeads, HeadDim = _c.HeadDim, Dim = _c.Dim, Scale = _scale,
+            Arena = Device, Heads = _c.Heads, KvHeads = _c.KvHeads, HeadDim = _c.HeadDim, Dim = _c.QDim, Scale = _scale,
             ScoreStride = _rope.Positions + 16,
         };
     }
@@ -180,11 +181,11 @@ public sealed unsafe class CpuModelExecutor : IExecutor, IKvBlockCopier, IDispos
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: short runs would otherwise time unoptimized SIMD
     private void Forward(int rows, int firstSlot, int slotCount)
     {
-        int dim = _c.Dim, kvDim = _c.KvDim, hid = _c.HiddenDim;
+        int dim = _c.Dim, qDim = _c.QDim, kvDim = _c.KvDim, hid = _c.HiddenDim;
         var x = _x.Ensure((long)rows * dim);
         var xb = _xb.Ensure((long)rows * dim);
-        var xb2 = _xb2.Ensure((long)rows * dim);
-        var q = _q.Ensure((long)rows * dim);
+        var xb2 = _xb2.Ensure((long)rows * qDim);
+        var q = _q.Ensure((long)rows * qDim);
         var k = _k.Ensure((long)rows * kvDim);
         var v = _v.Ensure((long)rows * kvDim);
         var hb = _hb.Ensure(Math.Max((long)rows * hid, _c.VocabSize));
@@ -209,8 +210,11 @@ public sealed unsafe class CpuModelExecutor : IExecutor, IKvBlockCopier, IDispos
                 _gemm.Run(_pool, xb, rows, lw.Wq, q, lw.Wk, k, lw.Wv, v);
                 for (var r = 0; r < rows; r++)
                 {
+                    if (lw.Bq is not null) Ops.AddInPlace(q + (long)r * qDim, lw.Bq, qDim);
+                    if (lw.Bk is not null) Ops.AddInPlace(k + (long)r * kvDim, lw.Bk, kvDim);
+                    if (lw.Bv is not null) Ops.AddInPlace(v + (long)r * kvDim, lw.Bv, kvDim);
                     var p = rowPos[r];
-                    _rope.Apply(q + (long)r * dim, _c.Heads, _c.HeadDim, p);
+                    _rope.Apply(q + (long)r * qDim, _c.Heads, _c.HeadDim, p);
                     _rope.Apply(k + (long)r * kvDim, _c.KvHeads, _c.HeadDim, p);
                     var blk = tables[rowTable[r] + p / BlockSize];
                     var slot = p % BlockSize;
@@ -246,6 +250,7 @@ public sealed unsafe class CpuModelExecutor : IExecutor, IKvBlockCopier, IDispos
         if (_disposed) return;
         _disposed = true;
         _pool.Dispose();
+        _gemm.Dispose();
         Device.Dispose();
         Host.Dispose();
     }

@@ -10,7 +10,7 @@ namespace TokenFlow.Inference.Execution;
 /// such as the classifier is a handful of long contiguous streams rather than thousands of claims
 /// on one contended word.
 /// </summary>
-internal sealed unsafe class GemmJob : IParallelJob
+internal sealed unsafe class GemmJob : IParallelJob, IDisposable
 {
     public const int MinRowsPerItem = 16;
     private readonly WeightMatrix?[] _w = new WeightMatrix?[3];
@@ -23,7 +23,21 @@ internal sealed unsafe class GemmJob : IParallelJob
     private float* _x;
     private int _rows;
 
-    public GemmJob(nint[] scratchPerWorker) => _scratch = scratchPerWorker;
+    private readonly Quantization.DecodedRow[] _decoded;
+    private readonly Quantization.QuantizedActivations _act = new();
+
+    public GemmJob(nint[] scratchPerWorker, int maxCols)
+    {
+        _scratch = scratchPerWorker;
+        _decoded = new Quantization.DecodedRow[scratchPerWorker.Length];
+        for (var i = 0; i < _decoded.Length; i++) _decoded[i] = new Quantization.DecodedRow(maxCols);
+    }
+
+    public void Dispose()
+    {
+        foreach (var d in _decoded) d.Dispose();
+        _act.Dispose();
+    }
 
     public void Run(WorkerPool pool, float* x, int rows, WeightMatrix w0, float* y0, WeightMatrix? w1 = null, float* y1 = null, WeightMatrix? w2 = null, float* y2 = null)
     {
@@ -36,6 +50,15 @@ internal sealed unsafe class GemmJob : IParallelJob
         if (w1 is not null) Add(w1, y1, ref macs);
         if (w2 is not null) Add(w2, y2, ref macs);
         macs *= rows;
+        // Quantized weights: the input rows are quantized once here (Q8_0/Q8_1 and/or Q8_K), before any worker starts.
+        bool legacy = false, k = false;
+        for (var i = 0; i < _count; i++)
+        {
+            var t = _w[i]!.Type;
+            if (!Formats.GgmlTypeInfo.IsQuantized(t)) continue;
+            if (Formats.GgmlTypeInfo.BlockSize(t) == Formats.GgmlTypeInfo.QK_K) k = true; else legacy = true;
+        }
+        if (legacy || k) _act.Quantize(x, rows, w0.Cols, legacy, k);
         pool.Run(this, _firstItem[_count], parallel: macs >= 1 << 16);
         Array.Clear(_w);
     }
@@ -61,6 +84,7 @@ internal sealed unsafe class GemmJob : IParallelJob
         var per = _rowsPerItem[m];
         var n0 = (item - _firstItem[m]) * per;
         var n1 = Math.Min(w.Rows, n0 + per);
-        Gemm.Run(w, _x, _rows, (float*)_y[m], w.Rows, n0, n1, (float*)_scratch[worker]);
+        if (Formats.GgmlTypeInfo.IsQuantized(w.Type)) Quantization.QuantGemm.Run(w, _act, _rows, (float*)_y[m], w.Rows, n0, n1, _decoded[worker]);
+        else Gemm.Run(w, _x, _rows, (float*)_y[m], w.Rows, n0, n1, (float*)_scratch[worker]);
     }
 }

@@ -97,7 +97,7 @@ public sealed unsafe class GgufFile : IDisposable
             }
             var abs = dataOffset + (long)off;
             if (off > (ulong)file.Length || (bytes >= 0 && abs + bytes > file.Length))
-                throw new InvalidDataException($"{file.Path}: truncated: tensor '{name}' needs bytes up to {abs + Math.Max(bytes, 0)} but the file has {file.Length}");
+                throw new InvalidDataException($"{file.Path}: truncated: tensor '{name}' ({GgmlTypeInfo.Name(type)}, {string.Join('×', dims)}) needs bytes up to {abs + Math.Max(bytes, 0)} but the file has {file.Length}");
             tensors.Add(new GgufTensorInfo(name, dims, type, abs, bytes));
         }
         return new GgufFile(file, version, meta, tensors, dataOffset);

@@ -22,6 +22,14 @@ public sealed class GgufWriter
     public void Add(string key, float[] value) => _meta.Add((key, 9, value));
     public void Add(string key, int[] value) => _meta.Add((key, 9, value));
 
+    /// <summary>Adds a metadata value as <see cref="GgufFile"/> reads it (copying keys from one file to another).</summary>
+    public void AddValue(string key, object value) => _meta.Add((key, value switch
+    {
+        byte => 0u, sbyte => 1u, ushort => 2u, short => 3u, uint => 4u, int => 5u, float => 6u, bool => 7u, string => 8u,
+        ulong => 10u, long => 11u, double => 12u, Array => 9u,
+        _ => throw new ArgumentException($"metadata '{key}': cannot write a {value.GetType().Name}"),
+    }, value));
+
     /// <summary>Adds a tensor; dims innermost first; <paramref name="write"/> must write exactly the tensor's bytes.</summary>
     public void AddTensor(string name, long[] dims, GgmlType type, Action<Stream> write)
     {
@@ -55,6 +63,16 @@ public sealed class GgufWriter
                 case string[] a: w.Write(8u); w.Write((ulong)a.Length); foreach (var s in a) WriteString(w, s); break;
                 case float[] a: w.Write(6u); w.Write((ulong)a.Length); foreach (var f in a) w.Write(f); break;
                 case int[] a: w.Write(5u); w.Write((ulong)a.Length); foreach (var i in a) w.Write(i); break;
+                case uint[] a: w.Write(4u); w.Write((ulong)a.Length); foreach (var i in a) w.Write(i); break;
+                case bool[] a: w.Write(7u); w.Write((ulong)a.Length); foreach (var i in a) w.Write((byte)(i ? 1 : 0)); break;
+                case byte x: w.Write(x); break;
+                case sbyte x: w.Write(x); break;
+                case ushort x: w.Write(x); break;
+                case short x: w.Write(x); break;
+                case ulong x: w.Write(x); break;
+                case long x: w.Write(x); break;
+                case double x: w.Write(x); break;
+                default: throw new InvalidOperationException($"metadata '{key}': cannot write a {value.GetType().Name}");
             }
         }
         long offset = 0;

@@ -84,4 +84,10 @@ internal static unsafe class Ops
         for (; i <= n - 16; i += 16) (Vector512.Load(x + i) + Vector512.Load(y + i)).Store(x + i);
         for (; i < n; i++) x[i] += y[i];
     }
+
+    /// <summary>x += b for one row (a bias vector).</summary>
+    public static void AddInPlace(float* x, float[] b, int n)
+    {
+        fixed (float* bp = b) AddInPlace(x, bp, n);
+    }
 }

@@ -12,11 +12,16 @@ public sealed record LayerWeights(
     WeightMatrix W2,
     WeightMatrix W3)
 {
+    /// <summary>Q/K/V projection biases (qwen2), or null.</summary>
+    public float[]? Bq { get; init; }
+    public float[]? Bk { get; init; }
+    public float[]? Bv { get; init; }
+
     /// <summary>The block's matrices in the order the forward pass reads them.</summary>
     public IEnumerable<WeightMatrix> Matrices() => [Wq, Wk, Wv, Wo, W1, W3, W2];
 }
 
-/// <summary>All weights of a Llama model; matrices point into the mapped file (or a native buffer).</summary>
+/// <summary>All weights of a Llama-family model; matrices point into the mapped file (or a native buffer).</summary>
 public sealed record LlamaWeights(WeightMatrix TokenEmbedding, LayerWeights[] Layers, float[] FinalNorm, WeightMatrix Classifier)
 {
     public bool TiedClassifier => ReferenceEquals(TokenEmbedding, Classifier);
@@ -50,10 +55,13 @@ public sealed record LlamaWeights(WeightMatrix TokenEmbedding, LayerWeights[] La
             var l = Layers[i];
             CheckVec(l.AttnNorm, c.Dim, $"blk.{i}.attn_norm");
             CheckVec(l.FfnNorm, c.Dim, $"blk.{i}.ffn_norm");
-            Check(l.Wq, c.Dim, c.Dim);
+            Check(l.Wq, c.QDim, c.Dim);
             Check(l.Wk, c.KvDim, c.Dim);
             Check(l.Wv, c.KvDim, c.Dim);
-            Check(l.Wo, c.Dim, c.Dim);
+            Check(l.Wo, c.Dim, c.QDim);
+            if (l.Bq is not null) CheckVec(l.Bq, c.QDim, $"blk.{i}.attn_q.bias");
+            if (l.Bk is not null) CheckVec(l.Bk, c.KvDim, $"blk.{i}.attn_k.bias");
+            if (l.Bv is not null) CheckVec(l.Bv, c.KvDim, $"blk.{i}.attn_v.bias");
             Check(l.W1, c.HiddenDim, c.Dim);
             Check(l.W2, c.Dim, c.HiddenDim);
             Check(l.W3, c.HiddenDim, c.Dim);

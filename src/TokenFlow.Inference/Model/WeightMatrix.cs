@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using TokenFlow.Inference.Formats;
 
@@ -28,36 +27,21 @@ public sealed unsafe class WeightMatrix
 
     public float* F32Row(int row) => (float*)(Data + row * RowBytes);
 
-    /// <summary>Converts one row to fp32. Exact for F16/BF16; Q8_0 as scale × q (the same every time).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // skip tier-0: short runs would otherwise time unoptimized SIMD
+    /// <summary>Converts one row to fp32, bit-identical to ggml's <c>to_float</c>.</summary>
     public void DequantizeRow(int row, Span<float> dst)
     {
-        var p = Data + row * RowBytes;
-        switch (Type)
-        {
-            case GgmlType.F32:
-                new ReadOnlySpan<float>(p, Cols).CopyTo(dst);
-                break;
-            case GgmlType.F16:
-                TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>(p, Cols), dst[..Cols]);
-                break;
-            case GgmlType.BF16:
-                var src = (ushort*)p;
-                for (var i = 0; i < Cols; i++) dst[i] = BitConverter.Int32BitsToSingle(src[i] << 16);
-                break;
-            case GgmlType.Q8_0:
-                for (var b = 0; b < Cols / GgmlTypeInfo.Q8BlockSize; b++)
-                {
-                    var blk = p + b * GgmlTypeInfo.Q8BlockBytes;
-                    var d = (float)*(Half*)blk;
-                    var q = (sbyte*)(blk + 2);
-                    var o = dst.Slice(b * GgmlTypeInfo.Q8BlockSize, GgmlTypeInfo.Q8BlockSize);
-                    for (var i = 0; i < GgmlTypeInfo.Q8BlockSize; i++) o[i] = d * q[i];
-                }
-                break;
-            default:
-                throw new NotSupportedException($"{Name}: tensor type {GgmlTypeInfo.Name(Type)} is not supported");
-        }
+        if (dst.Length < Cols) throw new ArgumentException("destination shorter than a row", nameof(dst));
+        fixed (float* y = dst) Quantization.Dequantizer.Row(Type, Data + row * RowBytes, y, Cols);
+    }
+
+    /// <summary>Converts one row to fp32 into <paramref name="dst"/> (Cols floats).</summary>
+    public void DequantizeRow(int row, float* dst) => Quantization.Dequantizer.Row(Type, Data + row * RowBytes, dst, Cols);
+
+    /// <summary>A view of rows [<paramref name="first"/>, first + <paramref name="rows"/>) (fused tensors such as phi3's attn_qkv).</summary>
+    public WeightMatrix Slice(string name, int first, int rows)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(first + rows, Rows);
+        return new WeightMatrix(name, Type, Data + first * RowBytes, rows, Cols);
     }
 
     /// <summary>The whole tensor as fp32 (for small vectors such as norm weights).</summary>
