@@ -30,6 +30,7 @@ public sealed class TokenFlowPolicyTests
     private static Request Running(SchedulerContext ctx, int prompt, int generated, double rate)
     {
         var r = TestRig.MakeRequest($"r{ctx.Active.Count}", prompt, 1000, rate, seed: ctx.Active.Count);
+        r.State = RequestState.Prefilling;
         r.State = RequestState.Running;
         for (var i = 0; i < generated; i++) r.AppendToken(5, 0);
         Assert.True(ctx.Kv.TryEnsureCapacity(r, r.TotalTokens));
@@ -43,7 +44,6 @@ public sealed class TokenFlowPolicyTests
         for (var i = 0; i < count; i++)
         {
             var r = TestRig.MakeRequest($"w{i}", prompt, 100, 5, arrival: 0, seed: i);
-            r.State = RequestState.Waiting;
             ctx.WaitingList.Add(r);
             ctx.Counters.SubmittedPromptTokens += prompt;
             ctx.Counters.SubmittedRequests++;

@@ -201,6 +201,8 @@ public sealed class EngineHost : IEngineObserver, IDisposable
 
     void IEngineObserver.OnStateChanged(Request request, RequestState from) => _observer?.OnStateChanged(request, from);
 
+    void IEngineObserver.OnIteration(int tokens) => _observer?.OnIteration(tokens);
+
     void IEngineObserver.OnFinished(Request request)
     {
         _observer?.OnFinished(request);
