@@ -15,7 +15,7 @@ namespace TokenFlow.Server.Engine;
 /// Loop: Step(); when it has nothing to compute, sleep until the engine's next event (a submit, an
 /// abort or a finished transfer wakes the clock early).
 /// </summary>
-public sealed class EngineRunner : IEngineObserver, IDisposable
+public sealed partial class EngineRunner : IEngineObserver, IDisposable
 {
     private readonly Channel<StreamSink> _incoming = Channel.CreateUnbounded<StreamSink>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Dictionary<string, StreamSink> _live = new(StringComparer.Ordinal);
@@ -87,7 +87,8 @@ public sealed class EngineRunner : IEngineObserver, IDisposable
             try
             {
                 DrainIncoming();
-                if (Engine.Step()) { _lastWork = _clock.Now; continue; }
+                if (Engine.Step()) { _lastWork = _clock.Now; RefreshLoad(force: false); continue; }
+                RefreshLoad(force: true);
                 var until = Engine.NextEventTime;
                 // Keep the dashboard picture fresh after work stops (the engine snapshots at most every SnapshotInterval).
                 if (Engine.Snapshot.Time < _lastWork) until = Math.Min(until, _clock.Now + Engine.SnapshotInterval);
