@@ -45,7 +45,15 @@ public static class RouterServer
         var replicas = options.Replicas.Select((u, i) => new ReplicaEndpoint(i, u)).ToArray();
         foreach (var r in replicas) metrics.SetHealthy(r, true);
         var poller = new ReplicaPoller(replicas, options, metrics, log);
-        var client = new HttpMessageInvoker(new SseGuardHandler(metrics));
+        var client = new HttpMessageInvoker(new SocketsHttpHandler
+        {
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            UseCookies = false,
+            ConnectTimeout = TimeSpan.FromSeconds(2),
+            ActivityHeadersPropagator = null,
+        });
         var proxy = new ProxyHandler(options, replicas, policy, poller, metrics, app.Services.GetRequiredService<IHttpForwarder>(), client);
 
         app.Use((http, next) => ErrorHandling.Middleware(http, next, log));

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.AspNetCore.Http.Features;
 using TokenFlow.Router.Health;
 using TokenFlow.Router.Metrics;
 using TokenFlow.Routing.Policies;
@@ -18,6 +19,8 @@ namespace TokenFlow.Router.Proxy;
 public sealed class ProxyHandler(RouterOptions options, IReadOnlyList<ReplicaEndpoint> replicas, IRoutingPolicy policy,
     ReplicaPoller poller, RouterMetrics metrics, IHttpForwarder forwarder, HttpMessageInvoker client)
 {
+    /// <summary>Response header naming the replica that served the request.</summary>
+    public const string ReplicaHeader = "X-TokenFlow-Replica";
     private readonly IRoutingPolicy _spread = new RoundRobinPolicy();
     private readonly ForwarderRequestConfig _config = new() { ActivityTimeout = TimeSpan.FromSeconds(options.ActivityTimeout) };
 
@@ -32,19 +35,40 @@ public sealed class ProxyHandler(RouterOptions options, IReadOnlyList<ReplicaEnd
         var index = choose.Choose(Views(), request);
         if (index < 0) { await RefuseAsync(http); return; }
         int? refused = null;
+        var clientBody = http.Response.Body;
+        var realReset = http.Features.Get<IHttpResetFeature>();
         for (var attempt = 0; attempt < 2 && index >= 0; attempt++)
         {
             var r = replicas[index];
             if (generation) { r.Tracker.OnDispatched(ReplicaPoller.Now, rate, Blocks(r.Tracker, prompt)); metrics.Decision(r); }
             http.Request.Body = new MemoryStream(body, writable: false);
+            http.Response.Headers[ReplicaHeader] = r.Url;
             var transformer = new RetryTransformer(mayRetry: attempt == 0);
             if (attempt == 0) metrics.Overhead.Observe(Stopwatch.GetElapsedTime(start).TotalSeconds);
+            var reset = new ResetInterceptor();
+            var guard = new SseGuardStream(clientBody, metrics.ChunkTime);
+            http.Features.Set<IHttpResetFeature>(reset);
+            http.Response.Body = guard;
             ForwarderError error;
             try { error = await forwarder.SendAsync(http, r.Url, client, _config, transformer); }
-            finally { if (generation) r.Tracker.OnCompleted(); }
+            finally
+            {
+                if (generation) r.Tracker.OnCompleted();
+                http.Features.Set<IHttpResetFeature>(realReset);
+                http.Response.Body = clientBody;
+            }
             if (http.RequestAborted.IsCancellationRequested) return;
+            var sse = http.Response.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true;
+            if (http.Response.HasStarted)
+            {
+                var cut = error != ForwarderError.None || (sse && !guard.EndsWithDone);
+                metrics.Request(r, cut ? 599 : http.Response.StatusCode);
+                if (!cut) return;
+                if (sse) await guard.EndCutStreamAsync("The replica serving this stream failed before it ended.", http.RequestAborted);
+                else if (reset.Requested) { if (realReset is not null) realReset.Reset(0x2); else http.Abort(); }
+                return;
+            }
             if (error == ForwarderError.None && transformer.Refused is null) { metrics.Request(r, http.Response.StatusCode); return; }
-            if (http.Response.HasStarted) { metrics.Request(r, 599); return; } // cut mid-body: the SSE guard closed the stream
             if (transformer.Refused is { } status) { refused = status; metrics.Request(r, status); metrics.Retry("refused"); }
             else
             {

@@ -5,9 +5,10 @@ using Prometheus;
 namespace TokenFlow.Router.Proxy;
 
 /// <summary>
-/// A read-only view of a replica's SSE body. When the body fails or ends without <c>data: [DONE]</c>,
-/// it appends an error event (unless the replica sent one) and <c>data: [DONE]</c>, then ends cleanly.
-/// A cancellation (the client went away) passes through, so the upstream request is aborted.
+/// Wraps the client's response body while YARP copies a replica's response into it. It remembers
+/// whether an SSE body ended with <c>data: [DONE]</c> or carried an error event, so the router can end
+/// a stream the replica cut with an OpenAI-shaped error event and <c>[DONE]</c>, and it times each
+/// chunk's write and flush to the client (the router's per-chunk cost).
 /// </summary>
 public sealed class SseGuardStream(Stream inner, Histogram chunkTime) : Stream
 {
@@ -15,41 +16,44 @@ public sealed class SseGuardStream(Stream inner, Histogram chunkTime) : Stream
     private static readonly byte[] ErrorMarker = "data: {\"error\""u8.ToArray();
     private readonly byte[] _tail = new byte[Done.Length];
     private int _tailLength;
-    private bool _sawError;
-    private byte[]? _epilogue;
-    private int _epilogueAt;
-    private long _returnedAt;
+    private long _writeStarted;
+
+    public bool SawError { get; private set; }
+    public bool Wrote => _tailLength > 0;
+    public bool EndsWithDone => _tailLength == _tail.Length && _tail.AsSpan().SequenceEqual(Done);
 
     public static byte[] ErrorEvent(string message) => Encoding.UTF8.GetBytes(
         "data: {\"error\":{\"message\":" + System.Text.Json.JsonSerializer.Serialize(message) + ",\"type\":\"server_error\",\"param\":null,\"code\":\"upstream_error\"}}\n\n");
 
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
+    /// <summary>Ends a cut stream: an error event unless the replica sent one, then [DONE].</summary>
+    public async Task EndCutStreamAsync(string message, CancellationToken ct)
     {
-        if (_returnedAt != 0) chunkTime.Observe(Stopwatch.GetElapsedTime(_returnedAt).TotalSeconds);
-        if (_epilogue is not null) return Epilogue(buffer.Span);
-        int n;
-        try { n = await inner.ReadAsync(buffer, ct); }
-        catch (Exception e) when (e is IOException or HttpRequestException && !ct.IsCancellationRequested)
-        {
-            StartEpilogue("The replica serving this stream failed: " + e.Message);
-            return Epilogue(buffer.Span);
-        }
-        if (n == 0)
-        {
-            if (EndsWithDone()) return 0;
-            StartEpilogue("The replica serving this stream ended it early.");
-            return Epilogue(buffer.Span);
-        }
-        Observe(buffer.Span[..n]);
-        _returnedAt = Stopwatch.GetTimestamp();
-        return n;
+        if (!SawError) await inner.WriteAsync(ErrorEvent(message), ct);
+        await inner.WriteAsync(Done, ct);
+        await inner.FlushAsync(ct);
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default)
+    {
+        _writeStarted = Stopwatch.GetTimestamp();
+        Observe(buffer.Span);
+        await inner.WriteAsync(buffer, ct);
+    }
+
+    public override async Task FlushAsync(CancellationToken ct)
+    {
+        await inner.FlushAsync(ct);
+        if (_writeStarted != 0) { chunkTime.Observe(Stopwatch.GetElapsedTime(_writeStarted).TotalSeconds); _writeStarted = 0; }
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken ct) => WriteAsync(buffer.AsMemory(offset, count), ct).AsTask();
+    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+    public override void Flush() => FlushAsync(CancellationToken.None).GetAwaiter().GetResult();
 
     private void Observe(ReadOnlySpan<byte> chunk)
     {
-        if (!_sawError && chunk.IndexOf(ErrorMarker) >= 0) _sawError = true;
+        if (chunk.Length == 0) return;
+        if (!SawError && chunk.IndexOf(ErrorMarker) >= 0) SawError = true;
         if (chunk.Length >= _tail.Length) { chunk[^_tail.Length..].CopyTo(_tail); _tailLength = _tail.Length; return; }
         var keep = Math.Min(_tailLength, _tail.Length - chunk.Length);
         _tail.AsSpan(_tailLength - keep, keep).CopyTo(_tail);
@@ -57,35 +61,12 @@ public sealed class SseGuardStream(Stream inner, Histogram chunkTime) : Stream
         _tailLength = keep + chunk.Length;
     }
 
-    private bool EndsWithDone() => _tailLength == _tail.Length && _tail.AsSpan().SequenceEqual(Done);
-
-    private void StartEpilogue(string message)
-    {
-        _epilogue = _sawError ? Done : [.. ErrorEvent(message), .. Done];
-        _epilogueAt = 0;
-    }
-
-    private int Epilogue(Span<byte> buffer)
-    {
-        var n = Math.Min(buffer.Length, _epilogue!.Length - _epilogueAt);
-        _epilogue.AsSpan(_epilogueAt, n).CopyTo(buffer);
-        _epilogueAt += n;
-        return n;
-    }
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) inner.Dispose();
-        base.Dispose(disposing);
-    }
-
-    public override bool CanRead => true;
+    public override bool CanRead => false;
     public override bool CanSeek => false;
-    public override bool CanWrite => false;
+    public override bool CanWrite => true;
     public override long Length => throw new NotSupportedException();
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
     public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
