@@ -26,12 +26,14 @@ internal static class SimulateCommand
         var chunked = new Option<bool>("--chunked-prefill") { Description = "FCFS flavour: chunked prefill under the token budget (default: prefill-first, unchunked)" };
         var maxSeqs = new Option<int?>("--max-num-seqs") { Description = "Most sequences per iteration (default 256)" };
         var maxTokens = new Option<int?>("--max-batched-tokens") { Description = "Token budget per iteration (default 8192)" };
+        var cluster = new ClusterSimulateOptions();
 
         var cmd = new Command("simulate", "Simulate a scenario on a modelled GPU under one or more scheduling policies");
         foreach (var o in new Option[] { scenario, hardware, model, policy, seed, fraction, json, noWriteThrough, noOffload, noPartial, noOverlap, chunked, maxSeqs, maxTokens })
             cmd.Options.Add(o);
         var policyOptions = new PolicyOptions();
         policyOptions.AddTo(cmd);
+        cluster.AddTo(cmd);
         cmd.SetAction(parse => CliErrors.Guard(() =>
         {
             var args = new SimulateArgs
@@ -51,6 +53,7 @@ internal static class SimulateCommand
                 MaxNumSeqs = parse.GetValue(maxSeqs),
                 MaxBatchedTokens = parse.GetValue(maxTokens),
                 Scheduler = policyOptions.Read(parse),
+                Cluster = cluster.Read(parse),
             };
             return Run(args);
         }));
@@ -98,6 +101,7 @@ internal static class SimulateCommand
 
         var configs = a.Policies.Select(p => new SimulationConfig { Hardware = hw, Model = model, Policy = p.ToLowerInvariant(), Scheduler = a.Scheduler, KvMemFraction = fraction, Engine = engine }).ToArray();
         var header = new SimulateHeader(scenario.Name, a.ScenarioPath, hw.Name, model.Name, plan.Count, fraction, sizing, a.Seed ?? scenario.Seed, engine);
+        if (a.Cluster is { } c) return ClusterSimulateOptions.RunAndPrint(c, header, configs, plan);
         var results = SimulateRunner.RunAll(configs, plan, showProgress: !Console.IsOutputRedirected && plan.Count >= 500);
         SimulateOutput.PrintTable(header, results);
         if (a.JsonPath is { } path) SimulateOutput.WriteJson(path, header, results);
@@ -123,6 +127,8 @@ internal sealed record SimulateArgs
     public int? MaxNumSeqs { get; init; }
     public int? MaxBatchedTokens { get; init; }
     public TokenFlow.Core.Scheduling.SchedulerOptions Scheduler { get; init; } = new();
+    /// <summary>--replicas/--router: run a simulated cluster instead of one replica.</summary>
+    public ClusterSimulateArgs? Cluster { get; init; }
 }
 
 /// <summary>What a simulate run was, for the table and the JSON.</summary>
