@@ -38,6 +38,7 @@ internal sealed class ClusterSimulateOptions
     internal static int RunAndPrint(ClusterSimulateArgs a, SimulateHeader header, IReadOnlyList<SimulationConfig> configs, IReadOnlyList<PlannedRequest> plan)
     {
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(header.Scenario)}[/]: {header.Requests} requests on {a.Replicas} x {Markup.Escape(header.Hardware)} / {Markup.Escape(header.Model)}, KV fraction {header.KvMemFraction.ToString(CultureInfo.InvariantCulture)}, load reports every {a.PollInterval.ToString(CultureInfo.InvariantCulture)} s");
+        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 160;
         var table = new Table().AddColumns("replica policy", "router", "eff. tok/s", "tok/s", "P99 TTFT s", "mean stall s", "rejected", "preempt", "spread (min..max)", "wall s");
         var allFull = true;
         foreach (var c in configs)

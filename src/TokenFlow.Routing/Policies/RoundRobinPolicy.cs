@@ -5,7 +5,8 @@ namespace TokenFlow.Routing.Policies;
 /// <summary>Each healthy replica in turn; never refuses.</summary>
 public sealed class RoundRobinPolicy : IRoutingPolicy
 {
-    private int _next = -1;
+    private readonly object _gate = new();
+    private int _last = -1;
 
     public string Name => "round-robin";
 
@@ -13,12 +14,14 @@ public sealed class RoundRobinPolicy : IRoutingPolicy
     {
         var n = replicas.Count;
         if (n == 0) return -1;
-        var start = Interlocked.Increment(ref _next);
-        for (var k = 0; k < n; k++)
+        lock (_gate)
         {
-            var i = (int)((uint)(start + k) % (uint)n);
-            if (replicas[i].Healthy && i != exclude) return i;
+            for (var k = 1; k <= n; k++)
+            {
+                var i = (int)((uint)(_last + k) % (uint)n); // the next healthy one after the last pick: skipping keeps the turns even
+                if (replicas[i].Healthy && i != exclude) return _last = i;
+            }
+            return -1;
         }
-        return -1;
     }
 }
