@@ -23,7 +23,7 @@ public sealed class RouterMetrics
         _healthy = f.CreateGauge("tokenflow_router_replica_healthy", "1 when the replica is in rotation", ["replica"]);
         Overhead = f.CreateHistogram("tokenflow_router_overhead_seconds", "Time the router adds before forwarding (body read, routing decision)",
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(1e-5, 2, 16) });
-        ChunkTime = f.CreateHistogram("tokenflow_router_chunk_seconds", "Time the router holds each streamed chunk (write and flush to the client)",
+        ChunkTime = f.CreateHistogram("tokenflow_router_chunk_seconds", "Time the router takes to pass each streamed chunk on (write and flush to the client)",
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(1e-6, 2, 20) });
         Policy = policy;
     }

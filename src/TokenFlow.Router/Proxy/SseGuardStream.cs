@@ -8,7 +8,7 @@ namespace TokenFlow.Router.Proxy;
 /// Wraps the client's response body while YARP copies a replica's response into it. It remembers
 /// whether an SSE body ended with <c>data: [DONE]</c> or carried an error event, so the router can end
 /// a stream the replica cut with an OpenAI-shaped error event and <c>[DONE]</c>, and it times each
-/// chunk's write and flush to the client (the router's per-chunk cost).
+/// chunk's write to the client (the router's per-chunk cost).
 /// </summary>
 public sealed class SseGuardStream(Stream inner, Histogram chunkTime) : Stream
 {
@@ -16,7 +16,6 @@ public sealed class SseGuardStream(Stream inner, Histogram chunkTime) : Stream
     private static readonly byte[] ErrorMarker = "data: {\"error\""u8.ToArray();
     private readonly byte[] _tail = new byte[Done.Length];
     private int _tailLength;
-    private long _writeStarted;
 
     public bool SawError { get; private set; }
     public bool Wrote => _tailLength > 0;
@@ -35,16 +34,13 @@ public sealed class SseGuardStream(Stream inner, Histogram chunkTime) : Stream
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default)
     {
-        _writeStarted = Stopwatch.GetTimestamp();
+        var start = Stopwatch.GetTimestamp();
         Observe(buffer.Span);
-        await inner.WriteAsync(buffer, ct);
+        await inner.WriteAsync(buffer, ct); // Kestrel's body stream flushes every write
+        chunkTime.Observe(Stopwatch.GetElapsedTime(start).TotalSeconds);
     }
 
-    public override async Task FlushAsync(CancellationToken ct)
-    {
-        await inner.FlushAsync(ct);
-        if (_writeStarted != 0) { chunkTime.Observe(Stopwatch.GetElapsedTime(_writeStarted).TotalSeconds); _writeStarted = 0; }
-    }
+    public override Task FlushAsync(CancellationToken ct) => inner.FlushAsync(ct);
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken ct) => WriteAsync(buffer.AsMemory(offset, count), ct).AsTask();
     public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
