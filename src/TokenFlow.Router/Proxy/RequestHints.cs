@@ -25,7 +25,7 @@ public static class RequestHints
             if (doc.RootElement.TryGetProperty("prompt", out var p)) chars = Chars(p, 0);
             if (doc.RootElement.TryGetProperty("messages", out var m)) chars += Chars(m, 0);
         }
-        catch (JsonException) { }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException) { } // bad JSON or UTF-8: the replica will say so
         return (rate, Math.Max(1, chars / 4));
     }
 
