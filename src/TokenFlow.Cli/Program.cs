@@ -7,6 +7,8 @@ root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(ModelCommand.Create());
 root.Subcommands.Add(SimulateCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(RouterCommand.Create());
+root.Subcommands.Add(ClusterCommand.Create());
 
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)

@@ -12,6 +12,7 @@ using TokenFlow.Server.Api;
 using TokenFlow.Server.Dashboard;
 using TokenFlow.Server.Logging;
 using TokenFlow.Server.Engine;
+using TokenFlow.Server.Load;
 using TokenFlow.Server.Metrics;
 using TokenFlow.Server.Model;
 
@@ -70,6 +71,7 @@ public static class TokenFlowServer
         app.MapPost("/v1/chat/completions", (HttpContext http) => GenerationHandler.HandleAsync(http, state, chat: true));
         InfoEndpoints.Map(app, state);
         MetricsEndpoint.Map(app, state);
+        LoadEndpoint.Map(app, state);
         DashboardEndpoints.Map(app, state);
         string[] postOnly = ["/v1/completions", "/v1/chat/completions", "/tokenize", "/detokenize"];
         app.MapFallback((HttpContext http) => throw (postOnly.Contains(http.Request.Path.Value?.TrimEnd('/'), StringComparer.OrdinalIgnoreCase)

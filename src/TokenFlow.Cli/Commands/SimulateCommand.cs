@@ -30,12 +30,14 @@ internal static class SimulateCommand
         var maxDelay = new Option<double?>("--max-queue-delay") { Description = "Refuse (count as rejected) a newcomer whose estimated queueing delay exceeds this many seconds, as serve does (default: off)" };
         var goodTtft = new Option<double>("--goodput-ttft") { Description = "Streaming goodput: most TTFT (s) of a good request", DefaultValueFactory = _ => new MetricsOptions().GoodputTtftSeconds };
         var goodStall = new Option<double>("--goodput-stall") { Description = "Streaming goodput: most total stall (s) of a good request", DefaultValueFactory = _ => new MetricsOptions().GoodputStallSeconds };
+        var cluster = new ClusterSimulateOptions();
 
         var cmd = new Command("simulate", "Simulate a scenario on a modelled GPU under one or more scheduling policies");
         foreach (var o in new Option[] { scenario, hardware, model, policy, seed, fraction, json, noWriteThrough, noOffload, noPartial, noOverlap, chunked, maxSeqs, maxTokens, goodTtft, goodStall, maxDelay })
             cmd.Options.Add(o);
         var policyOptions = new PolicyOptions();
         policyOptions.AddTo(cmd);
+        cluster.AddTo(cmd);
         cmd.SetAction(parse => CliErrors.Guard(() =>
         {
             var args = new SimulateArgs
@@ -58,6 +60,7 @@ internal static class SimulateCommand
                 GoodputTtftSeconds = parse.GetValue(goodTtft),
                 GoodputStallSeconds = parse.GetValue(goodStall),
                 MaxQueueDelay = parse.GetValue(maxDelay),
+                Cluster = cluster.Read(parse),
             };
             return Run(args);
         }));
@@ -111,6 +114,7 @@ internal static class SimulateCommand
         var header = new SimulateHeader(scenario.Name, a.ScenarioPath, hw.Name, model.Name, plan.Count, fraction, sizing, a.Seed ?? scenario.Seed, engine);
         foreach (var t in scenario.Arrivals.OfType<TraceArrivals>().Where(t => t.MaxContext is not null))
             AnsiConsole.MarkupLine(Markup.Escape($"trace {t.File}: {t.ClippedRows} of {t.Records.Count} rows clipped to {t.MaxContext} tokens of context"));
+        if (a.Cluster is { } c) return ClusterSimulateOptions.RunAndPrint(c, header, configs, plan);
         var results = SimulateRunner.RunAll(configs, plan, showProgress: !Console.IsOutputRedirected && plan.Count >= 500);
         SimulateOutput.PrintTable(header, results);
         if (a.JsonPath is { } path) SimulateOutput.WriteJson(path, header, results);
@@ -139,6 +143,8 @@ internal sealed record SimulateArgs
     public int? MaxNumSeqs { get; init; }
     public int? MaxBatchedTokens { get; init; }
     public TokenFlow.Core.Scheduling.SchedulerOptions Scheduler { get; init; } = new();
+    /// <summary>--replicas/--router: run a simulated cluster instead of one replica.</summary>
+    public ClusterSimulateArgs? Cluster { get; init; }
 }
 
 /// <summary>What a simulate run was, for the table and the JSON.</summary>

@@ -154,6 +154,7 @@ public sealed class EngineHost : IEngineObserver, IDisposable
             // Keep the dashboard picture fresh after work stops (the engine snapshots at most every SnapshotInterval).
             if (Engine.Snapshot.Time < _lastWork) until = Math.Min(until, _clock.Now + Engine.SnapshotInterval);
             if (_stopping) return;
+            _observer?.OnIdle();
             _clock.SleepUntil(Math.Min(until, _clock.Now + maxSleep));
         }
         catch (Exception e)
@@ -202,6 +203,8 @@ public sealed class EngineHost : IEngineObserver, IDisposable
     void IEngineObserver.OnStateChanged(Request request, RequestState from) => _observer?.OnStateChanged(request, from);
 
     void IEngineObserver.OnIteration(int tokens) => _observer?.OnIteration(tokens);
+
+    void IEngineObserver.OnIdle() => _observer?.OnIdle();
 
     void IEngineObserver.OnFinished(Request request)
     {

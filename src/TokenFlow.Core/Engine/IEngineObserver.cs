@@ -13,4 +13,7 @@ public interface IEngineObserver
 
     /// <summary>After each executed iteration: tokens computed in it (prefill chunks plus decodes).</summary>
     void OnIteration(int tokens) { }
+
+    /// <summary>The engine has nothing to compute and is about to sleep (a real-time host only).</summary>
+    void OnIdle() { }
 }

@@ -13,7 +13,7 @@ namespace TokenFlow.Server.Engine;
 /// way out of the engine (tokens, state, outcome); the host's one inbox carries submits and aborts,
 /// by reference. Also keeps the queue count behind 429 and drains for a graceful shutdown.
 /// </summary>
-public sealed class EngineRunner : IEngineObserver, IDisposable
+public sealed partial class EngineRunner : IEngineObserver, IDisposable
 {
     private readonly ConcurrentDictionary<Request, StreamSink> _live = new(ReferenceEqualityComparer.Instance);
     private readonly EngineHost _host;
@@ -122,7 +122,13 @@ public sealed class EngineRunner : IEngineObserver, IDisposable
         if (_live.TryGetValue(request, out var sink)) sink.State = request.State;
     }
 
-    void IEngineObserver.OnIteration(int tokens) => _listener?.OnIteration(tokens);
+    void IEngineObserver.OnIteration(int tokens)
+    {
+        _listener?.OnIteration(tokens);
+        RefreshLoad(force: false);
+    }
+
+    void IEngineObserver.OnIdle() => RefreshLoad(force: true);
 
     void IEngineObserver.OnFinished(Request request)
     {
