@@ -44,7 +44,7 @@ public static class GenerationHandler
             StopTokenIds = stopIds,
             SamplerState = sampler,
         };
-        var sink = runner.Submit(request);
+        var sink = runner.Submit(request, watched: true);
         var ct = http.RequestAborted;
         // Airtight: the disconnect aborts at once, wherever the handler is; the finally covers every other exit.
         using var onAbort = ct.Register(static s => { var (r, k) = ((EngineRunner, StreamSink))s!; r.Abort(k); }, (runner, sink));
@@ -60,6 +60,7 @@ public static class GenerationHandler
         finally
         {
             runner.Abort(sink);
+            runner.HandlerEnded(sink);
             if (state.Options.LogRequests) LogFinished(state, exchange);
         }
     }

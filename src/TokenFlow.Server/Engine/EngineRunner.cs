@@ -50,9 +50,11 @@ public sealed partial class EngineRunner : IEngineObserver, IDisposable
     }
 
     /// <summary>Hands a request (whose queue slot is reserved) to the engine thread. While draining, it ends aborted at once.</summary>
-    public StreamSink Submit(Request request)
+    /// <param name="watched">An HTTP handler reads this stream and calls <see cref="HandlerEnded"/> when it is done.</param>
+    public StreamSink Submit(Request request, bool watched = false)
     {
         var sink = new StreamSink(request);
+        if (watched) sink.ExpectHandlerEnd();
         if (_host.IsDraining || Volatile.Read(ref _disposed) != 0)
         {
             ReleaseQueueSlot(sink);
@@ -69,6 +71,12 @@ public sealed partial class EngineRunner : IEngineObserver, IDisposable
     {
         if (sink.FinishReason is not null || !sink.TryCancel()) return;
         _host.Cancel(sink.Request);
+    }
+
+    /// <summary>The HTTP handler of a watched stream is done with it; the finish is counted if the engine's end is in too.</summary>
+    public void HandlerEnded(StreamSink sink)
+    {
+        if (sink.EndOne() && sink.EngineReason is not null) _listener?.OnFinished(sink.Request, sink.CountedReason);
     }
 
     /// <summary>Stops taking requests and completes when every stream has ended, or after <paramref name="timeout"/> (false).</summary>
@@ -135,7 +143,8 @@ public sealed partial class EngineRunner : IEngineObserver, IDisposable
         if (!_live.TryGetValue(request, out var sink)) return;
         var reason = request.FinishReason ?? FinishReason.Abort;
         if (reason == FinishReason.Abort && sink.StoppedByString) reason = FinishReason.Stop;
-        _listener?.OnFinished(request, reason);
+        sink.EngineReason = reason;
+        if (sink.EndOne()) _listener?.OnFinished(request, sink.CountedReason);
         Finish(request, sink, reason);
     }
 

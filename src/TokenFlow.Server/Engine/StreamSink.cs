@@ -40,6 +40,16 @@ public sealed class StreamSink
     private int _stopString;
     public void MarkStoppedByString() => Volatile.Write(ref _stopString, 1);
 
+    // The finish is counted once both ends are in: the engine's, and (for a watched stream) its HTTP
+    // handler's, which alone knows whether the client's text ended on a stop string. The engine may
+    // finish a request (at max_tokens, say) before the handler has read far enough to see the stop.
+    private int _pendingEnds = 1;
+    internal FinishReason? EngineReason { get; set; }
+    internal void ExpectHandlerEnd() => Interlocked.Increment(ref _pendingEnds);
+    internal bool EndOne() => Interlocked.Decrement(ref _pendingEnds) == 0;
+    /// <summary>The reason the client saw: a stop-string end is a stop, whatever the engine recorded.</summary>
+    internal FinishReason CountedReason => StoppedByString ? Core.Requests.FinishReason.Stop : EngineReason ?? Core.Requests.FinishReason.Abort;
+
     internal bool TryCancel() => Interlocked.Exchange(ref _cancelled, 1) == 0;
 
     internal void OnToken(int token)
