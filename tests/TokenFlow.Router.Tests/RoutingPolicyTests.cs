@@ -52,6 +52,22 @@ public sealed class RoutingPolicyTests
     }
 
     [Fact]
+    public void TrackerViewFollowsEveryChange()
+    {
+        var t = Trackers(Idle())[0];
+        var before = t.View();
+        Assert.Same(before, t.View()); // unchanged: the same view
+        t.OnDispatched(1.0, 10, 4);
+        Assert.Equal((1, 1, 4), (t.View().Open, t.View().SentSinceReport, t.View().BlocksSinceReport));
+        t.OnCompleted();
+        Assert.Equal(0, t.View().Open);
+        t.SetHealthy(false);
+        Assert.False(t.View().Healthy);
+        t.OnReport(Idle(), polledAt: 2.0);
+        Assert.Equal(0, t.View().SentSinceReport);
+    }
+
+    [Fact]
     public void BufferAwareRefusesOnlyWhenEveryHealthyReplicaIsSaturated()
     {
         var p = new BufferAwarePolicy(new BufferAwareOptions { SaturatedWaiting = 5 });

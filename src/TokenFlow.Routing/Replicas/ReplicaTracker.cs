@@ -15,6 +15,7 @@ public sealed class ReplicaTracker(int index, string name)
     private double _reportTakenAt = double.NegativeInfinity;
     private int _open;
     private bool _healthy = true;
+    private volatile ReplicaView? _view; // the last View() until something changes: a cluster simulation asks per arrival
 
     public int Index { get; } = index;
     public string Name { get; } = name;
@@ -23,7 +24,7 @@ public sealed class ReplicaTracker(int index, string name)
     public int Open { get { lock (_gate) return _open; } }
     public LoadReport? Report { get { lock (_gate) return _report; } }
 
-    public void SetHealthy(bool healthy) { lock (_gate) _healthy = healthy; }
+    public void SetHealthy(bool healthy) { lock (_gate) { _healthy = healthy; _view = null; } }
 
     /// <summary>Records a stream sent here at <paramref name="now"/> (router clock).</summary>
     public void OnDispatched(double now, double rate, int promptBlocks)
@@ -32,11 +33,12 @@ public sealed class ReplicaTracker(int index, string name)
         {
             _open++;
             _sinceReport.Add((now, rate, promptBlocks));
+            _view = null;
         }
     }
 
     /// <summary>A stream sent here ended (any way).</summary>
-    public void OnCompleted() { lock (_gate) _open = Math.Max(0, _open - 1); }
+    public void OnCompleted() { lock (_gate) { _open = Math.Max(0, _open - 1); _view = null; } }
 
     /// <summary>A report whose poll was sent at <paramref name="polledAt"/> (router clock): it counts every stream dispatched before then.</summary>
     public void OnReport(LoadReport report, double polledAt)
@@ -47,18 +49,21 @@ public sealed class ReplicaTracker(int index, string name)
             _report = report;
             _reportTakenAt = polledAt;
             _sinceReport.RemoveAll(d => d.Time < polledAt);
+            _view = null;
         }
     }
 
     /// <summary>The latest report plus what the router sent since, as a policy sees it.</summary>
     public ReplicaView View()
     {
+        if (_view is { } cached) return cached;
         lock (_gate)
         {
+            if (_view is { } fresh) return fresh;
             double rate = 0;
             int blocks = 0;
             foreach (var d in _sinceReport) { rate += d.Rate; blocks += d.Blocks; }
-            return new ReplicaView(Index, _healthy, _open, _report, rate, blocks, _sinceReport.Count);
+            return _view = new ReplicaView(Index, _healthy, _open, _report, rate, blocks, _sinceReport.Count);
         }
     }
 }

@@ -24,9 +24,10 @@ public static class ClusterSimulator
         ArgumentOutOfRangeException.ThrowIfLessThan(config.Replicas, 1);
         var wall = Stopwatch.StartNew();
         var policy = RoutingPolicies.Create(config.Router, config.BufferAware);
-        var traces = new RequestTrace[plan.Count];
+        // Requests are folded into the metrics as they finish: an hour of a big cluster is millions of them.
+        var metrics = new MetricsAccumulator(plan.Select(p => p.ArrivalTime).ToArray(), config.Replica.Metrics);
         var replicas = new Replica[config.Replicas];
-        for (var i = 0; i < replicas.Length; i++) replicas[i] = new Replica(i, config.Replica, traces);
+        for (var i = 0; i < replicas.Length; i++) replicas[i] = new Replica(i, config.Replica, metrics);
         var views = new ReplicaView[replicas.Length];
         var perReplica = new int[replicas.Length];
         var prompts = new Dictionary<int, int[]>();
@@ -57,12 +58,10 @@ public static class ClusterSimulator
             next++;
         }
         foreach (var r in replicas) r.Drain();
-        for (var i = 0; i < traces.Length; i++)
-            traces[i] ??= new RequestTrace(plan[i].Id, plan[i].ArrivalTime, plan[i].Rate, []) { PromptTokens = plan[i].PromptLength, Completed = false };
         return new ClusterResult
         {
             Config = config,
-            Summary = MetricsCalculator.Summarize(traces, config.Replica.Metrics),
+            Summary = metrics.Summarize(),
             PerReplica = perReplica,
             Rejected = rejected,
             Preemptions = replicas.Sum(r => r.Engine.Counters.SwapPreemptions + r.Engine.Counters.RecomputePreemptions),
@@ -73,13 +72,13 @@ public static class ClusterSimulator
 
     private sealed class Replica : IEngineObserver
     {
-        private readonly RequestTrace[] _traces;
+        private readonly MetricsAccumulator _metrics;
         private readonly Dictionary<Request, int> _index = new(ReferenceEqualityComparer.Instance);
         private readonly VirtualClock _clock;
 
-        public Replica(int index, SimulationConfig config, RequestTrace[] traces)
+        public Replica(int index, SimulationConfig config, MetricsAccumulator metrics)
         {
-            _traces = traces;
+            _metrics = metrics;
             (Engine, _clock, _) = Simulator.CreateEngine(config, this);
             Tracker = new ReplicaTracker(index, $"replica-{index}");
         }
@@ -138,17 +137,21 @@ public static class ClusterSimulator
             return kv.Device.FreeCount == kv.Device.Total && kv.Host.FreeCount == kv.Host.Total;
         }
 
-        public void OnToken(Request request, int token, double time) { }
+        public void OnToken(Request request, int token, double time)
+        {
+            var times = request.TokenTimes; // time is its last entry
+            if (times.Count >= 2) _metrics.AddGap(time - times[^2]);
+        }
 
         public void OnFinished(Request request)
         {
             Tracker.OnCompleted();
             if (!_index.Remove(request, out var i)) return;
-            _traces[i] = new RequestTrace(request.Id, request.ArrivalTime, request.Rate, request.TokenTimes)
+            _metrics.Add(i, new RequestTrace(request.Id, request.ArrivalTime, request.Rate, request.TokenTimes)
             {
                 PromptTokens = request.PromptLength,
                 Completed = request.FinishReason != FinishReason.Abort,
-            };
+            });
         }
     }
 }
