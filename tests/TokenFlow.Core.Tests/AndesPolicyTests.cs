@@ -53,20 +53,20 @@ public sealed class AndesPolicyTests
     }
 
     [Fact]
-    public void A_stream_with_a_long_buffer_gains_nothing_and_one_running_dry_or_overdue_gains()
+    public void A_stream_ahead_of_its_expected_timeline_gains_nothing_and_one_behind_or_overdue_gains()
     {
         var ctx = HandBuilt(10);
         var full = Running(ctx, 100, 200);
         var dry = Running(ctx, 100, 3);
         var late = TestRig.MakeRequest("w", 100, 100, 10);
         var fresh = TestRig.MakeRequest("f", 100, 100, 10, arrival: 10);
-        Assert.Equal(0, AndesQoe.Gain(full, 10, 0.5, 0.02, 0, 1.0));
-        Assert.True(AndesQoe.Gain(dry, 10, 0.5, 0.02, 0, 1.0) > 0);
-        Assert.True(AndesQoe.Gain(late, 10, 0.5, 0.02, 0.05, 1.0) > 0);
-        Assert.Equal(0, AndesQoe.Gain(fresh, 10, 0.5, 0.02, 0.05, 1.0)); // still within its expected TTFT
+        Assert.Equal(0, AndesQoe.Gain(full, 10, 0.5, 0.02, 0, 1.0, 100));
+        Assert.True(AndesQoe.Gain(dry, 10, 0.5, 0.02, 0, 1.0, 100) > 0);
+        Assert.True(AndesQoe.Gain(late, 10, 0.5, 0.02, 0.05, 1.0, 100) > 0);
+        Assert.Equal(0, AndesQoe.Gain(fresh, 10, 0.5, 0.02, 0.05, 1.0, 100)); // still within its expected TTFT
     }
 
-    /// <summary>92 of 100 blocks in use: two long buffers (32 blocks each), one stream running dry (7), one short buffer (21); a newcomer 10 s overdue (13).</summary>
+    /// <summary>92 of 100 blocks in use: two streams ahead of their expected timeline (32 blocks each), two behind it (7 and 21); a newcomer 10 s overdue (13).</summary>
     private static (SchedulerContext, Request[], Request) UnderPressure(long submitted)
     {
         var ctx = HandBuilt(10);
@@ -84,12 +84,14 @@ public sealed class AndesPolicyTests
         var andes = new AndesScheduler(new AndesOptions());
         Assert.True(andes.UnderPressure(ctx));
         andes.Decide(ctx);
-        // The online cap allows one preemption (the driest stream's 0.1 s slack covers one recompute of a mean
-        // context). The victims with no gain tie; the newest goes, and the newcomer takes its room.
+        // At t = 10 s the expected timeline is at token 91: the two 200-token buffers are ahead of it (no gain),
+        // the 3- and 20-token streams behind it. The online cap allows one preemption (the driest stream's 0.1 s
+        // slack covers one recompute of a mean context). The victims with no gain tie; the newer goes, and the
+        // newcomer takes its room.
         Assert.Equal(1, andes.DecisionPreemptions);
-        Assert.Equal(RequestState.PausedDropped, running[3].State);
+        Assert.Equal(RequestState.PausedDropped, running[1].State);
         Assert.Equal(RequestState.Prefilling, w.State);
-        Assert.All(running[..3], r => Assert.Equal(RequestState.Running, r.State));
+        Assert.All(new[] { running[0], running[2], running[3] }, r => Assert.Equal(RequestState.Running, r.State));
     }
 
     [Fact]

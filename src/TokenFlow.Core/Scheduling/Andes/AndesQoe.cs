@@ -4,9 +4,10 @@ namespace TokenFlow.Core.Scheduling;
 
 /// <summary>
 /// Andes's QoE of one stream (Liu et al., 2024, §3). The expected timeline delivers the first token
-/// TTFT_exp after arrival and then r tokens/s: E(s) = r·max(0, s − a − TTFT_exp). The actual timeline
-/// is what the reader has digested by s, D(s), never more than E(s) (tokens ahead of the expected
-/// pace add nothing). QoE = ∫D / ∫E, both from arrival.
+/// TTFT_exp after arrival and then r tokens/s: E(s) = min(ℓ, 1 + r·(s − a − TTFT_exp)) from then on.
+/// The actual timeline counts delivered tokens, but never more than E(s): tokens ahead of the expected
+/// pace add nothing, and a stream behind it catches up as fast as tokens come. QoE = ∫A / ∫E over the
+/// whole response, so every stream's gain is scaled by its own expected area ℓ²/(2r).
 /// </summary>
 public static class AndesQoe
 {
@@ -14,40 +15,32 @@ public static class AndesQoe
 
     /// <summary>
     /// The QoE gain of serving the stream over [now, now + horizon] rather than pausing it:
-    /// (∫D_serve − ∫D_wait) / ∫E, all up to now + horizon. Serving delivers a token every
-    /// <paramref name="tokenSeconds"/> after <paramref name="startDelay"/> (the prefill or recompute).
+    /// (∫A_serve − ∫A_wait) over the window, over ∫E of a response of <paramref name="expectedLength"/>
+    /// tokens. Serving delivers a token every <paramref name="tokenSeconds"/> after
+    /// <paramref name="startDelay"/> (the prefill or recompute).
     /// </summary>
-    public static double Gain(Request r, double now, double horizon, double tokenSeconds, double startDelay, double expectedTtft)
+    public static double Gain(Request r, double now, double horizon, double tokenSeconds, double startDelay, double expectedTtft, double expectedLength)
     {
         var due = r.ArrivalTime + expectedTtft;
-        var end = now + horizon;
-        var expectedArea = r.Rate * Square(Math.Max(0, end - due)) / 2;
-        if (expectedArea <= 0) return 0;
+        var length = Math.Max(expectedLength, r.Generated + 1);
+        var expectedArea = Square(length) / (2 * r.Rate);
         var generated = r.Generated;
-        var consumed = r.Reader.Consumed(now);
         var dt = horizon / Samples;
         var gained = 0.0;
         for (var i = 0; i < Samples; i++)
         {
             var s = now + (i + 0.5) * dt;
-            var expected = r.Rate * Math.Max(0, s - due);
-            var served = Digested(r.Rate, generated, consumed, Delivered(generated, s - now - startDelay, tokenSeconds), s - now, s - now - startDelay);
-            var waited = Digested(r.Rate, generated, consumed, generated, s - now, double.NegativeInfinity);
-            gained += (Math.Min(served, expected) - Math.Min(waited, expected)) * dt;
+            var expected = s < due ? 0 : Math.Min(length, 1 + r.Rate * (s - due));
+            var since = s - now - startDelay;
+            var served = since < 0 ? generated : generated + 1 + since / tokenSeconds;
+            gained += (Math.Min(served, expected) - Math.Min(generated, expected)) * dt;
         }
         return gained / expectedArea;
     }
 
-    /// <summary>Tokens delivered by a server that starts producing <paramref name="since"/> seconds ago, one per <paramref name="tokenSeconds"/>.</summary>
-    private static double Delivered(int generated, double since, double tokenSeconds) =>
-        since < 0 ? generated : generated + 1 + since / tokenSeconds;
-
-    /// <summary>The reader takes r tokens/s of what has been delivered; a reader not started begins at its first token.</summary>
-    private static double Digested(double rate, int generated, int consumed, double delivered, double elapsed, double sinceFirstToken)
-    {
-        if (generated > 0) return Math.Min(delivered, consumed + rate * elapsed);
-        return sinceFirstToken < 0 ? 0 : Math.Min(delivered, 1 + rate * sinceFirstToken);
-    }
+    /// <summary>ℓ: the mean length of finished responses so far, within the request's max_tokens.</summary>
+    public static double ExpectedLength(Request r, double meanFinished) =>
+        Math.Min(r.MaxTokens, double.IsFinite(meanFinished) ? meanFinished : r.MaxTokens);
 
     private static double Square(double x) => x * x;
 }

@@ -86,6 +86,8 @@ public sealed class AndesScheduler(AndesOptions options) : IScheduler
         var capacity = (long)ctx.Kv.Device.Total - ctx.WatermarkBlocks;
         var slots = ctx.Options.MaxNumSeqs;
         var growth = (int)Math.Ceiling(horizon / tokenSeconds);
+        var finished = ctx.Counters.FinishedRequests;
+        var meanLength = finished > 0 ? (double)ctx.Counters.FinishedOutputTokens / finished : double.NaN;
         _requests.Clear();
         _items.Clear();
         _slacks.Clear();
@@ -97,13 +99,13 @@ public sealed class AndesScheduler(AndesOptions options) : IScheduler
             var blocks = Blocks(ctx, r, growth);
             if (r.State == RequestState.Running)
             {
-                Add(r, AndesQoe.Gain(r, now, horizon, tokenSeconds, 0, options.ExpectedTtft), blocks);
+                Add(r, AndesQoe.Gain(r, now, horizon, tokenSeconds, 0, options.ExpectedTtft, AndesQoe.ExpectedLength(r, meanLength)), blocks);
                 _slacks.Add(r.Reader.Slack(now));
             }
             else if (r.State is RequestState.PausedDropped or RequestState.PausedOnHost)
             {
                 var delay = ctx.Estimates.RecomputeSeconds(r.TotalTokens, chunk);
-                bestOut = Math.Max(bestOut, Add(r, AndesQoe.Gain(r, now, horizon, tokenSeconds, delay, options.ExpectedTtft), blocks));
+                bestOut = Math.Max(bestOut, Add(r, AndesQoe.Gain(r, now, horizon, tokenSeconds, delay, options.ExpectedTtft, AndesQoe.ExpectedLength(r, meanLength)), blocks));
             }
             else if (r.State.IsResident() || r.State == RequestState.Loading)
             {
@@ -114,7 +116,7 @@ public sealed class AndesScheduler(AndesOptions options) : IScheduler
         foreach (var r in ctx.Waiting)
         {
             var delay = ctx.Estimates.RecomputeSeconds(r.PromptLength, chunk);
-            bestOut = Math.Max(bestOut, Add(r, AndesQoe.Gain(r, now, horizon, tokenSeconds, delay, options.ExpectedTtft), Blocks(ctx, r, growth)));
+            bestOut = Math.Max(bestOut, Add(r, AndesQoe.Gain(r, now, horizon, tokenSeconds, delay, options.ExpectedTtft, AndesQoe.ExpectedLength(r, meanLength)), Blocks(ctx, r, growth)));
         }
 
         // The preemption bound: running requests beyond it, or not beaten by any newcomer, stay.
