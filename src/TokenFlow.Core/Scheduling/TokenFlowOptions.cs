@@ -43,7 +43,7 @@ public sealed record AndesOptions
     /// <summary>Device use (fraction) from which the knapsack runs; below it andes never preempts.</summary>
     public double MemoryPressure { get; init; } = 0.9;
     /// <summary>P, the preemption-frequency cap: chosen preemptions per submitted request, on average.</summary>
-    public double PreemptionsPerRequest { get; init; } = 0.5;
+    public double PreemptionsPerRequest { get; init; } = 0.1;
     /// <summary>Percentile of the running requests' slack that must cover each decision's recompute overheads.</summary>
     public double SacrificePercentile { get; init; } = 0.1;
 }
