@@ -28,7 +28,7 @@ public sealed class AndesPolicyTests
     /// <summary>A running stream whose <paramref name="generated"/> tokens all arrived 0.1 s ago, read at 10 tok/s.</summary>
     private static Request Running(SchedulerContext ctx, int prompt, int generated)
     {
-        var r = TestRig.MakeRequest($"r{ctx.Active.Count}", prompt, 1000, 10, seed: ctx.Active.Count);
+        var r = TestRig.MakeRequest($"r{ctx.Active.Count}", prompt, generated + 20, 10, seed: ctx.Active.Count); // near its end: little future-token reserve
         r.State = RequestState.Prefilling;
         r.State = RequestState.Running;
         for (var i = 0; i < generated; i++) r.AppendToken(5, ctx.Now - 0.1);

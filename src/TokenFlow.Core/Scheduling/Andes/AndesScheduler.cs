@@ -29,6 +29,7 @@ public sealed class AndesScheduler(AndesOptions options) : IScheduler
     private readonly List<double> _slacks = new();
     private readonly HashSet<Request> _chosen = new();
     private readonly HashSet<int> _movable = new();
+    private readonly List<int> _victims = new();
     private readonly List<AndesItem> _open = new();
     private readonly List<int> _openIndex = new();
     private double _nextDecision = double.NegativeInfinity;
@@ -140,21 +141,31 @@ public sealed class AndesScheduler(AndesOptions options) : IScheduler
         }
         AndesKnapsack.Select(items, Math.Max(0, capacity), Math.Max(0, slots), _picked, _scratch);
 
+        // Victims go only when a picked newcomer needs their room, lowest gain per block first; newcomers
+        // also leave fcfs's reserve for the residents' future tokens, or decodes would run out of blocks.
         _chosen.Clear();
         foreach (var k in _picked) _chosen.Add(_requests[index[k]]);
-        foreach (var i in movable)
-        {
-            var r = _requests[i];
-            if (_chosen.Contains(r)) continue;
-            ctx.Preempt(r, PreemptMode.Recompute);
-            DecisionPreemptions++;
-        }
+        _victims.Clear();
+        foreach (var i in movable) if (!_chosen.Contains(_requests[i])) _victims.Add(i);
+        _victims.Sort((a, b) => Density(a) != Density(b) ? Density(a).CompareTo(Density(b)) : b.CompareTo(a));
+        var next = 0;
+        var reserve = !ctx.Options.ChunkedPrefill;
+        var reserved = reserve ? _reservation.ReservedBlocks(ctx) : 0;
         foreach (var k in _picked)
         {
             var r = _requests[index[k]];
-            if (r.State.IsResident() || ctx.Kv.DeviceAvailable - ctx.PrefillBlocks(r) < ctx.WatermarkBlocks) continue;
+            if (r.State.IsResident()) continue;
+            var future = reserve && r.State == RequestState.Waiting ? _reservation.BlocksFor(ctx, r) : 0;
+            while (ctx.Kv.DeviceAvailable - ctx.PrefillBlocks(r) - reserved - future < ctx.WatermarkBlocks && next < _victims.Count)
+            {
+                ctx.Preempt(_requests[_victims[next++]], PreemptMode.Recompute);
+                DecisionPreemptions++;
+                reserved = reserve ? _reservation.ReservedBlocks(ctx) : 0;
+            }
+            if (ctx.Kv.DeviceAvailable - ctx.PrefillBlocks(r) - reserved - future < ctx.WatermarkBlocks) continue;
             if (r.State == RequestState.Waiting) ctx.Admit(r);
             else ctx.Resume(r, PreemptMode.Recompute);
+            reserved += future;
         }
 
         double Add(Request r, double gain, int blocks)
