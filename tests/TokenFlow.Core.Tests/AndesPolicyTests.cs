@@ -26,9 +26,9 @@ public sealed class AndesPolicyTests
     }
 
     /// <summary>A running stream whose <paramref name="generated"/> tokens all arrived 0.1 s ago, read at 10 tok/s.</summary>
-    private static Request Running(SchedulerContext ctx, int prompt, int generated)
+    private static Request Running(SchedulerContext ctx, int prompt, int generated, int left = 20)
     {
-        var r = TestRig.MakeRequest($"r{ctx.Active.Count}", prompt, generated + 20, 10, seed: ctx.Active.Count); // near its end: little future-token reserve
+        var r = TestRig.MakeRequest($"r{ctx.Active.Count}", prompt, generated + left, 10, seed: ctx.Active.Count); // by default near its end: little future-token reserve
         r.State = RequestState.Prefilling;
         r.State = RequestState.Running;
         for (var i = 0; i < generated; i++) r.AppendToken(5, ctx.Now - 0.1);
@@ -67,10 +67,10 @@ public sealed class AndesPolicyTests
     }
 
     /// <summary>92 of 100 blocks in use: two streams ahead of their expected timeline (32 blocks each), two behind it (7 and 21); a newcomer 10 s overdue (13).</summary>
-    private static (SchedulerContext, Request[], Request) UnderPressure(long submitted)
+    private static (SchedulerContext, Request[], Request) UnderPressure(long submitted, int left = 20)
     {
         var ctx = HandBuilt(10);
-        Request[] running = [Running(ctx, 300, 200), Running(ctx, 300, 200), Running(ctx, 100, 3), Running(ctx, 300, 20)];
+        Request[] running = [Running(ctx, 300, 200, left), Running(ctx, 300, 200, left), Running(ctx, 100, 3, left), Running(ctx, 300, 20, left)];
         var w = TestRig.MakeRequest("w", 200, 100, 10);
         ctx.WaitingList.Add(w);
         ctx.Counters.SubmittedRequests = submitted;
@@ -102,6 +102,19 @@ public sealed class AndesPolicyTests
         andes.Decide(ctx);
         Assert.Equal(0, andes.DecisionPreemptions);
         Assert.Equal(0, ctx.Counters.RecomputePreemptions);
+        Assert.Equal(RequestState.Waiting, w.State);
+        Assert.All(running, r => Assert.Equal(RequestState.Running, r.State));
+    }
+
+    [Fact]
+    public void No_stream_is_preempted_for_a_newcomer_that_could_not_be_admitted()
+    {
+        // 800 tokens left to each resident: fcfs's reserve for them (~140 blocks) exceeds the pool, so
+        // even with a victim's room the newcomer would not be admitted, and nobody is preempted for it.
+        var (ctx, running, w) = UnderPressure(submitted: 10, left: 800);
+        var andes = new AndesScheduler(new AndesOptions());
+        andes.Decide(ctx);
+        Assert.Equal(0, andes.DecisionPreemptions);
         Assert.Equal(RequestState.Waiting, w.State);
         Assert.All(running, r => Assert.Equal(RequestState.Running, r.State));
     }

@@ -156,6 +156,7 @@ public sealed class AndesScheduler(AndesOptions options) : IScheduler
             var r = _requests[index[k]];
             if (r.State.IsResident()) continue;
             var future = reserve && r.State == RequestState.Waiting ? _reservation.BlocksFor(ctx, r) : 0;
+            if (!FitsAfterVictims(ctx, r, next, reserved, future)) continue; // preempt nobody for nothing
             while (ctx.Kv.DeviceAvailable - ctx.PrefillBlocks(r) - reserved - future < ctx.WatermarkBlocks && next < _victims.Count)
             {
                 ctx.Preempt(_requests[_victims[next++]], PreemptMode.Recompute);
@@ -175,6 +176,19 @@ public sealed class AndesScheduler(AndesOptions options) : IScheduler
             return gain / blocks;
         }
         double Density(int i) => _items[i].Gain / _items[i].Blocks;
+    }
+
+    /// <summary>Whether <paramref name="r"/> would fit if every victim from <paramref name="next"/> on left.</summary>
+    private bool FitsAfterVictims(SchedulerContext ctx, Request r, int next, int reserved, int future)
+    {
+        long room = ctx.Kv.DeviceAvailable;
+        for (var i = next; i < _victims.Count; i++)
+        {
+            var v = _requests[_victims[i]];
+            room += ctx.Kv.DeviceBlockTable(v).Count;
+            if (!ctx.Options.ChunkedPrefill) reserved -= _reservation.BlocksFor(ctx, v);
+        }
+        return room - ctx.PrefillBlocks(r) - Math.Max(0, reserved) - future >= ctx.WatermarkBlocks;
     }
 
     /// <summary>The paper's preemption-frequency cap: at most P preemptions per submitted request, on average.</summary>
