@@ -24,10 +24,11 @@ internal sealed class PolicyOptions
     private readonly Option<bool> _noLocalSearch = new("--no-local-search") { Description = "tokenflow: skip the local-search pass after greedy selection" };
     private readonly Option<bool> _noGuard = new("--no-schedulability-guard") { Description = "tokenflow: never fall back to FCFS when readers outrun capacity" };
     private readonly Option<double> _andes = new("--andes-interval") { Description = "andes: decision interval, seconds", DefaultValueFactory = _ => A.Interval };
+    private readonly Option<double> _andesCap = new("--andes-preemption-cap") { Description = "andes: P, chosen preemptions per submitted request on average", DefaultValueFactory = _ => A.PreemptionsPerRequest };
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { _replan, _critical, _mu, _decay, _gamma, _s0, _headroom, _highWater, _horizon, _window, _exit, _dwell, _noLocalSearch, _noGuard, _andes })
+        foreach (var o in new Option[] { _replan, _critical, _mu, _decay, _gamma, _s0, _headroom, _highWater, _horizon, _window, _exit, _dwell, _noLocalSearch, _noGuard, _andes, _andesCap })
             command.Options.Add(o);
     }
 
@@ -37,6 +38,12 @@ internal sealed class PolicyOptions
         {
             var v = parse.GetValue(o);
             if (!double.IsFinite(v) || v <= 0) throw new CliException($"{o.Name} must be a positive number (got {v})");
+            return v;
+        }
+        double NonNegative(Option<double> o)
+        {
+            var v = parse.GetValue(o);
+            if (!double.IsFinite(v) || v < 0) throw new CliException($"{o.Name} must be a non-negative number (got {v})");
             return v;
         }
         var mu = Positive(_mu);
@@ -66,7 +73,7 @@ internal sealed class PolicyOptions
                 LocalSearch = !parse.GetValue(_noLocalSearch),
                 SchedulabilityGuard = !parse.GetValue(_noGuard),
             },
-            Andes = A with { Interval = Positive(_andes) },
+            Andes = A with { Interval = Positive(_andes), PreemptionsPerRequest = NonNegative(_andesCap) },
         };
     }
 }

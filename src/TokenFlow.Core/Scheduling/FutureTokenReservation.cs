@@ -8,7 +8,7 @@ namespace TokenFlow.Core.Scheduling;
 /// (max_tokens − generated) × ratio more tokens. The ratio starts at 0.7, decays linearly to 0.1
 /// over 600 decode iterations, and returns to 0.7 whenever memory ran out.
 /// </summary>
-internal sealed class FutureTokenReservation
+internal sealed class FutureTokenReservation(bool residentOnly = false)
 {
     public const double Initial = 0.7, Minimum = 0.1, DecayPerIteration = (Initial - Minimum) / 600;
 
@@ -20,7 +20,8 @@ internal sealed class FutureTokenReservation
     public int ReservedBlocks(SchedulerContext ctx)
     {
         var sum = 0;
-        foreach (var r in ctx.Active) sum += BlocksFor(ctx, r);
+        foreach (var r in ctx.Active)
+            if (!residentOnly || r.State.IsResident() || r.State == Requests.RequestState.Loading) sum += BlocksFor(ctx, r);
         return sum;
     }
 

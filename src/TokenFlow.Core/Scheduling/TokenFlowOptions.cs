@@ -33,13 +33,19 @@ public sealed record TokenFlowOptions
     public double OverloadDwell { get; init; } = 10.0;
 }
 
-/// <summary>Constants of the <c>andes</c> baseline.</summary>
+/// <summary>Constants of the <c>andes</c> baseline (Liu et al., 2024).</summary>
 public sealed record AndesOptions
 {
-    /// <summary>Decision interval, seconds.</summary>
+    /// <summary>Decision interval Δt, seconds; also the horizon over which QoE gains are predicted.</summary>
     public double Interval { get; init; } = 0.5;
-    /// <summary>At most this fraction of the running requests is preempted per decision.</summary>
-    public double MaxPreemptFraction { get; init; } = 0.1;
+    /// <summary>Expected time to first token, seconds (the expected timeline's start).</summary>
+    public double ExpectedTtft { get; init; } = 1.0;
+    /// <summary>Device use (fraction) from which the knapsack runs; below it andes never preempts.</summary>
+    public double MemoryPressure { get; init; } = 0.9;
+    /// <summary>P, the preemption-frequency cap: chosen preemptions per submitted request, on average.</summary>
+    public double PreemptionsPerRequest { get; init; } = 0.1;
+    /// <summary>Percentile of the running requests' slack that must cover each decision's recompute overheads.</summary>
+    public double SacrificePercentile { get; init; } = 0.1;
 }
 
 /// <summary>Everything a policy may be configured with.</summary>
