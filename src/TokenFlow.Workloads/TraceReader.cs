@@ -65,6 +65,18 @@ public static class TraceReader
     /// </summary>
     public static IReadOnlyList<TraceRecord> ReadMooncake(string path)
     {
+        return ReadJsonObjects(path, (n, o) =>
+        {
+            var t = Number(path, n, o, "timestamp") / 1000;
+            var p = (int)Number(path, n, o, "input_length");
+            var l = (int)Number(path, n, o, "output_length");
+            return l == 0 ? null : new TraceRecord(t, Math.Max(1, p), l);
+        });
+    }
+
+    /// <summary>One JSON object per line (blank lines skipped); <paramref name="read"/> returns null to skip a row.</summary>
+    private static List<TraceRecord> ReadJsonObjects(string path, Func<int, JsonElement, TraceRecord?> read)
+    {
         var lines = ReadLines(path);
         var records = new List<TraceRecord>();
         for (var n = 0; n < lines.Length; n++)
@@ -75,13 +87,8 @@ public static class TraceReader
             catch (JsonException e) { throw new WorkloadException(path, $"line {n + 1}", $"invalid JSON ({FirstLine(e.Message)})"); }
             using (doc)
             {
-                var o = doc.RootElement;
-                if (o.ValueKind != JsonValueKind.Object) throw new WorkloadException(path, $"line {n + 1}", "expected a JSON object");
-                var t = Number(path, n, o, "timestamp") / 1000;
-                var p = (int)Number(path, n, o, "input_length");
-                var l = (int)Number(path, n, o, "output_length");
-                if (l == 0) continue;
-                records.Add(new TraceRecord(t, Math.Max(1, p), l));
+                if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new WorkloadException(path, $"line {n + 1}", "expected a JSON object");
+                if (read(n, doc.RootElement) is { } record) records.Add(record);
             }
         }
         return records;
@@ -146,37 +153,23 @@ public static class TraceReader
     /// JSONL: one object per line with <c>timestamp</c> (s), <c>prompt_len</c>, <c>output_len</c> and
     /// optionally <c>rate</c> (tokens/s). Blank lines are skipped.
     /// </summary>
-    public static IReadOnlyList<TraceRecord> ReadJsonl(string path)
-    {
-        var lines = ReadLines(path);
-        var records = new List<TraceRecord>();
-        for (var n = 0; n < lines.Length; n++)
+    public static IReadOnlyList<TraceRecord> ReadJsonl(string path) =>
+        ReadJsonObjects(path, (n, o) =>
         {
-            if (string.IsNullOrWhiteSpace(lines[n])) continue;
-            JsonDocument doc;
-            try { doc = JsonDocument.Parse(lines[n]); }
-            catch (JsonException e) { throw new WorkloadException(path, $"line {n + 1}", $"invalid JSON ({FirstLine(e.Message)})"); }
-            using (doc)
+            var t = Number(path, n, o, "timestamp");
+            var p = (int)Number(path, n, o, "prompt_len");
+            var l = (int)Number(path, n, o, "output_len");
+            if (p < 1) throw new WorkloadException(path, $"line {n + 1}.prompt_len", $"must be ≥ 1 (got {p})");
+            if (l < 1) throw new WorkloadException(path, $"line {n + 1}.output_len", $"must be ≥ 1 (got {l})");
+            double? rate = null;
+            if (o.TryGetProperty("rate", out var r) && r.ValueKind != JsonValueKind.Null)
             {
-                var o = doc.RootElement;
-                if (o.ValueKind != JsonValueKind.Object) throw new WorkloadException(path, $"line {n + 1}", "expected a JSON object");
-                var t = Number(path, n, o, "timestamp");
-                var p = (int)Number(path, n, o, "prompt_len");
-                var l = (int)Number(path, n, o, "output_len");
-                if (p < 1) throw new WorkloadException(path, $"line {n + 1}.prompt_len", $"must be ≥ 1 (got {p})");
-                if (l < 1) throw new WorkloadException(path, $"line {n + 1}.output_len", $"must be ≥ 1 (got {l})");
-                double? rate = null;
-                if (o.TryGetProperty("rate", out var r) && r.ValueKind != JsonValueKind.Null)
-                {
-                    if (r.ValueKind != JsonValueKind.Number || !(r.GetDouble() > 0))
-                        throw new WorkloadException(path, $"line {n + 1}.rate", $"must be a positive number (got {r.GetRawText()})");
-                    rate = r.GetDouble();
-                }
-                records.Add(new TraceRecord(t, p, l, rate));
+                if (r.ValueKind != JsonValueKind.Number || !(r.GetDouble() > 0))
+                    throw new WorkloadException(path, $"line {n + 1}.rate", $"must be a positive number (got {r.GetRawText()})");
+                rate = r.GetDouble();
             }
-        }
-        return records;
-    }
+            return new TraceRecord(t, p, l, rate);
+        });
 
     /// <summary>Writes records in BurstGPT format (for generating sample traces).</summary>
     public static void WriteBurstGpt(string path, IEnumerable<TraceRecord> records, string model = "ChatGPT", string logType = "Conversation log")
