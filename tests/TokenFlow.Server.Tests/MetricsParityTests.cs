@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using TokenFlow.Core.Requests;
 
 namespace TokenFlow.Server.Tests;
 
@@ -30,6 +31,31 @@ public sealed class MetricsParityTests(ServerFixture fx)
         var text = await ScrapeAsync();
         for (var i = 0; i < 100 && !done(text); i++) { await Task.Delay(50); text = await ScrapeAsync(); }
         return text;
+    }
+
+    /// <summary>
+    /// The race the HTTP test can only hit by chance: the engine ends the request (max_tokens) before
+    /// its handler has read far enough to see the stop string. The client saw "stop", so it counts as stop.
+    /// </summary>
+    [Fact]
+    public async Task StopStringSeenAfterTheEngineEndedStillCountsAsStop()
+    {
+        var before = await ScrapeAsync();
+        var stop0 = Value(before, "tokenflow_requests_finished_total", "reason=\"stop\"");
+        var length0 = Value(before, "tokenflow_requests_finished_total", "reason=\"length\"");
+        var runner = fx.Server.Runner;
+        Assert.True(runner.TryReserveQueueSlot(int.MaxValue));
+        var request = new Request("race-" + Guid.NewGuid().ToString("N"), [1, 403, 407], 4, 1e6, runner.Clock.Now) { IgnoreEos = true };
+        var sink = runner.Submit(request, watched: true);
+        await foreach (var _ in sink.Tokens.ReadAllAsync()) { } // the engine's end comes first
+        Assert.Equal(FinishReason.Length, sink.FinishReason);
+        await Task.Delay(200);
+        Assert.Equal(stop0, Value(await ScrapeAsync(), "tokenflow_requests_finished_total", "reason=\"stop\"")); // not counted before the handler is done
+        sink.MarkStoppedByString(); // only now does the handler see the stop string
+        runner.HandlerEnded(sink);
+        var after = await ScrapeUntilAsync(t => Value(t, "tokenflow_requests_finished_total", "reason=\"stop\"") > stop0);
+        Assert.Equal(stop0 + 1, Value(after, "tokenflow_requests_finished_total", "reason=\"stop\""));
+        Assert.Equal(length0, Value(after, "tokenflow_requests_finished_total", "reason=\"length\""));
     }
 
     [Fact]
