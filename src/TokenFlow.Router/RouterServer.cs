@@ -11,6 +11,7 @@ using TokenFlow.Router.Health;
 using TokenFlow.Router.Metrics;
 using TokenFlow.Router.Proxy;
 using TokenFlow.Routing.Policies;
+using TokenFlow.Server;
 using TokenFlow.Server.Api;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -30,14 +31,7 @@ public static class RouterServer
         if (loggers is not null) builder.Services.AddSingleton(loggers);
         else builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddHttpForwarder();
-        builder.WebHost.UseKestrel(k =>
-        {
-            k.Limits.MaxRequestBodySize = options.MaxBodyBytes;
-            k.AddServerHeader = false;
-            if (options.Host is "localhost") k.ListenLocalhost(options.Port);
-            else if (IPAddress.TryParse(options.Host, out var ip)) k.Listen(ip, options.Port);
-            else throw new ArgumentException($"--host must be an IP address or localhost, got '{options.Host}'");
-        });
+        builder.WebHost.UseKestrel(k => KestrelBinding.Apply(k, options.Host, options.Port, options.MaxBodyBytes));
         var app = builder.Build();
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("TokenFlow.Router");
         var policy = RoutingPolicies.Create(options.Policy, options.BufferAware);

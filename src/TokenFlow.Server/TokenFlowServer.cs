@@ -1,4 +1,3 @@
-using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -46,14 +45,7 @@ public static class TokenFlowServer
         builder.Logging.ClearProviders();
         if (loggers is not null) builder.Services.AddSingleton(loggers);
         else ServerLogging.Configure(builder.Logging, options);
-        builder.WebHost.UseKestrel(k =>
-        {
-            k.Limits.MaxRequestBodySize = options.MaxBodyBytes;
-            k.AddServerHeader = false;
-            if (options.Host is "localhost") k.ListenLocalhost(options.Port);
-            else if (IPAddress.TryParse(options.Host, out var ip)) k.Listen(ip, options.Port);
-            else throw new ArgumentException($"--host must be an IP address or localhost, got '{options.Host}'");
-        });
+        builder.WebHost.UseKestrel(k => KestrelBinding.Apply(k, options.Host, options.Port, options.MaxBodyBytes));
 
         var app = builder.Build();
         var factory = app.Services.GetRequiredService<ILoggerFactory>();
