@@ -1,6 +1,6 @@
-using System.Runtime.InteropServices;
 using System.Text;
 using TokenFlow.Inference.Formats;
+using TokenFlow.Inference.Quantization;
 using TokenFlow.Inference.Tokenization;
 
 namespace TokenFlow.Inference.Model;
@@ -89,35 +89,8 @@ public static class GgufSynthesizer
         for (var r = 0; r < rows; r++)
         {
             for (var i = 0; i < cols; i++) row[i] = (rng.NextSingle() * 2 - 1) * a;
-            switch (type)
-            {
-                case GgmlType.F32:
-                    MemoryMarshal.AsBytes(row.AsSpan()).CopyTo(bytes);
-                    break;
-                case GgmlType.F16:
-                    for (var i = 0; i < cols; i++) BitConverter.TryWriteBytes(bytes.AsSpan(2 * i), (Half)row[i]);
-                    break;
-                case GgmlType.Q8_0:
-                    QuantizeQ8(row, bytes);
-                    break;
-            }
+            Quantizer.Row(type, row, bytes);
             s.Write(bytes);
-        }
-    }
-
-    /// <summary>ggml's quantize_row_q8_0: d = max|x|/127 (stored fp16), q = round(x/d).</summary>
-    internal static void QuantizeQ8(ReadOnlySpan<float> x, Span<byte> dst)
-    {
-        for (var b = 0; b < x.Length / 32; b++)
-        {
-            var blk = x.Slice(b * 32, 32);
-            var amax = 0f;
-            foreach (var v in blk) amax = Math.Max(amax, Math.Abs(v));
-            var d = amax / 127f;
-            var id = d != 0 ? 1f / d : 0f;
-            var o = dst.Slice(b * 34, 34);
-            BitConverter.TryWriteBytes(o, (Half)d);
-            for (var i = 0; i < 32; i++) o[2 + i] = (byte)(sbyte)MathF.Round(blk[i] * id);
         }
     }
 }
