@@ -83,9 +83,7 @@ public sealed class LlmEngine
     /// <summary>Runs one iteration. Returns false when there was nothing to compute.</summary>
     public bool Step()
     {
-        _completed.Clear();
-        Kv.Transfers.Poll(_completed);
-        foreach (var job in _completed) Kv.OnTransferComplete(job);
+        ApplyFinishedTransfers();
         Kv.StartPendingLoads();
 
         _context.Now = _clock.Now;
@@ -173,14 +171,13 @@ public sealed class LlmEngine
     /// <summary>Checks the KV invariants over every live request (tests and debugging).</summary>
     public void ValidateKv() => Kv.Validate(_active.Concat(_waiting));
 
-    /// <summary>Applies every copy that has landed (shutdown: so that pinned blocks return to the free lists).</summary>
+    /// <summary>Applies every copy that has landed (each step, and at shutdown so that pinned blocks return to the free lists).</summary>
     public void ApplyFinishedTransfers()
     {
         _completed.Clear();
         Kv.Transfers.Poll(_completed);
         foreach (var job in _completed) Kv.OnTransferComplete(job);
     }
-
 
     private void ScheduleWriteThrough()
     {
